@@ -1,0 +1,510 @@
+"""The log on SQLite: WAL, synchronous=FULL, one group-committing writer.
+
+Nothing outside ``events/`` touches SQL of the ``events`` table; projections
+read it through the functions at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+
+import msgspec
+import structlog
+from sqlite_utils import Database
+
+from events import clock
+from events.catalog import IDENTITY_FIELDS, EventCorrected, EventRetracted, Event, encode, to_builtins
+from events.errors import ChainBroken, Conflict, LogError, Refused, Unavailable
+from events.log import GENESIS, AppendHook, Head, Receipt, StoredEvent, Verification
+from events.schema import migrate
+from events.validation import InvalidEvent, convert_event
+
+log = structlog.get_logger("diplo.log")
+
+COLUMNS = "seq, id, type, channel, version, occurred_on, recorded_at, body, prev_hash, hash, writer"
+BUSY_TIMEOUT_MS = 10_000
+MAX_GROUP = 512
+
+
+def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection with the pragmas every diplo connection uses."""
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def chain_hash(prev_hash: str, body: bytes) -> str:
+    """hash = sha256(prev_hash || body), prev_hash taken as its 32 raw bytes."""
+    return hashlib.sha256(bytes.fromhex(prev_hash) + body).hexdigest()
+
+
+def _row(values: tuple) -> StoredEvent:
+    return StoredEvent(
+        seq=values[0],
+        id=values[1],
+        type=values[2],
+        channel=values[3],
+        version=values[4],
+        occurred_on=values[5],
+        recorded_at=values[6],
+        body=values[7],
+        prev_hash=values[8],
+        hash=values[9],
+        writer=values[10],
+    )
+
+
+class _Request(msgspec.Struct):
+    events: Sequence[Event]
+    expected_version: int | None
+    writer: str | None
+    future: Future
+    work: Callable[[sqlite3.Connection], object] | None = None
+
+
+class SQLiteLog:
+    """The event log in one SQLite file. Safe to share between threads."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL"):
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._synchronous = synchronous
+        self._write_conn = connect(self.path, synchronous=synchronous)
+        db = Database(self._write_conn)
+        migrate(db)
+        self._local = threading.local()
+        self._hooks: list[AppendHook] = []
+        self._listeners: list[Callable[[Sequence[StoredEvent]], None]] = []
+        self._listeners_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self.writes_refused: ChainBroken | None = None
+        self.group_sizes: list[int] = []  # read and cleared by metrics
+        self._writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)
+        self._writer.start()
+
+    # -- connections -------------------------------------------------------
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection (WAL readers never block the writer)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, synchronous=self._synchronous)
+            self._local.conn = conn
+        return conn
+
+    def add_hook(self, hook: AppendHook) -> None:
+        self._hooks.append(hook)
+
+    def run_in_writer(self, work: Callable[[sqlite3.Connection], object]) -> object:
+        """Run work on the writer connection, serialised with appends (e.g. a projection swap)."""
+        future: Future = Future()
+        self._queue.put(_Request(events=(), expected_version=None, writer=None, future=future, work=work))
+        return future.result()
+
+    # -- appending ---------------------------------------------------------
+    def append(
+        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
+    ) -> list[Receipt]:
+        return self._submit(events, expected_version, writer).result()
+
+    async def append_async(
+        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
+    ) -> list[Receipt]:
+        return await asyncio.wrap_future(self._submit(events, expected_version, writer))
+
+    def _submit(self, events: Sequence[Event], expected_version: int | None, writer: str | None) -> Future:
+        future: Future = Future()
+        if self.writes_refused is not None:
+            future.set_exception(self.writes_refused)
+        elif not events:
+            future.set_exception(InvalidEvent("nothing to append: send at least one event"))
+        else:
+            self._queue.put(_Request(events=list(events), expected_version=expected_version, writer=writer, future=future))
+        return future
+
+    def _write_loop(self) -> None:
+        conn = self._write_conn
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                group.append(nxt)
+            self._commit_group(conn, group)
+
+    def _commit_group(self, conn: sqlite3.Connection, group: list[_Request]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            for request in group:
+                request.future.set_exception(Unavailable(f"the database is busy ({error}); retry shortly"))
+            return
+        outcomes: list[tuple[_Request, object, BaseException | None]] = []
+        appended: list[StoredEvent] = []
+        try:
+            head_seq, head_hash, head_time = _head_row(conn)
+            recorded_at = clock.next_instant(head_time)
+            for request in group:
+                work = request.work
+                conn.execute("SAVEPOINT request")
+                try:
+                    if work is not None:
+                        result: object = work(conn)
+                        rows: list[StoredEvent] = []
+                    else:
+                        result, rows = self._append_one(conn, request, head_seq, head_hash, recorded_at)
+                        for hook in self._hooks:
+                            hook(conn, rows)
+                    conn.execute("RELEASE request")
+                except Exception as error:  # each request gets its own error; neighbours go on
+                    conn.execute("ROLLBACK TO request")
+                    conn.execute("RELEASE request")
+                    outcomes.append((request, None, error))
+                    continue
+                if rows:
+                    head_seq, head_hash = rows[-1].seq, rows[-1].hash
+                    appended.extend(rows)
+                outcomes.append((request, result, None))
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            failure = error if isinstance(error, LogError) else Unavailable(f"the append could not be committed: {error}")
+            for request in group:
+                if not request.future.done():
+                    request.future.set_exception(failure)
+            return
+        self.group_sizes.append(len(group))
+        for request, result, error in outcomes:
+            if error is not None:
+                request.future.set_exception(error)
+            else:
+                request.future.set_result(result)
+        if appended:
+            for row in appended:
+                log.info("event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer)
+            with self._listeners_lock:
+                listeners = list(self._listeners)
+            for listener in listeners:
+                listener(appended)
+
+    def _append_one(
+        self, conn: sqlite3.Connection, request: _Request, head_seq: int, head_hash: str, recorded_at: str
+    ) -> tuple[list[Receipt], list[StoredEvent]]:
+        events = request.events
+        channels = {e.channel for e in events}
+        versions: dict[str, int] = {c: _channel_version(conn, c) for c in channels}
+        if request.expected_version is not None:
+            if len(channels) != 1:
+                raise InvalidEvent("expected_version applies to one channel; this batch spans several")
+            (channel,) = channels
+            if versions[channel] != request.expected_version:
+                raise Conflict(
+                    f"channel {channel} is at version {versions[channel]}, not the expected {request.expected_version};"
+                    " read it again and retry",
+                    channel,
+                    versions[channel],
+                )
+        ids = [str(e.id) for e in events]
+        stored = {row.id: row for row in _rows_by_ids(conn, ids)}
+        batch: dict[str, StoredEvent] = {}
+        receipts: list[Receipt] = []
+        rows: list[StoredEvent] = []
+        for index, event in enumerate(events):
+            try:
+                receipt, row = self._place(conn, event, stored, batch, versions, head_seq, head_hash, recorded_at, request.writer)
+            except (LogError, InvalidEvent) as error:
+                error.index = index  # type: ignore[attr-defined]
+                raise
+            receipts.append(receipt)
+            if row is not None:
+                head_seq, head_hash = row.seq, row.hash
+                versions[row.channel] = row.version
+                batch[row.id] = row
+                rows.append(row)
+        conn.executemany(
+            f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (r.seq, r.id, r.type, r.channel, r.version, r.occurred_on, r.recorded_at, r.body, r.prev_hash, r.hash, r.writer)
+                for r in rows
+            ],
+        )
+        return receipts, rows
+
+    def _place(
+        self,
+        conn: sqlite3.Connection,
+        event: Event,
+        stored: dict[str, StoredEvent],
+        batch: dict[str, StoredEvent],
+        versions: dict[str, int],
+        head_seq: int,
+        head_hash: str,
+        recorded_at: str,
+        writer: str | None,
+    ) -> tuple[Receipt, StoredEvent | None]:
+        """One event's place in the log: its original receipt, or a new row."""
+        event_id = str(event.id)
+        body = encode(event)
+        earlier = stored.get(event_id) or batch.get(event_id)
+        if earlier is not None:
+            if earlier.body != body:
+                raise Conflict(f"id {event_id} is already in the log with other content; use a new id")
+            return _receipt(earlier, created=False), None
+        version = versions[event.channel]
+        self._check_fits(conn, event, version, batch)
+        digest = chain_hash(head_hash, body)
+        row = StoredEvent(
+            seq=head_seq + 1,
+            id=event_id,
+            type=event.__struct_config__.tag,  # type: ignore[arg-type]
+            channel=event.channel,
+            version=version + 1,
+            occurred_on=event.occurred_on.isoformat(),
+            recorded_at=recorded_at,
+            body=body,
+            prev_hash=head_hash,
+            hash=digest,
+            writer=writer,
+        )
+        return _receipt(row, created=True), row
+
+    def _check_fits(self, conn: sqlite3.Connection, event: Event, version: int, batch: dict[str, StoredEvent]) -> None:
+        tag = event.__struct_config__.tag
+        if version == 0 and tag != "channel_established":
+            raise Refused(
+                f"channel {event.channel} is not established; append its channel_established event first"
+            )
+        if version > 0 and tag == "channel_established":
+            raise Conflict(f"channel {event.channel} is already established", event.channel, version)
+        if isinstance(event, EventCorrected | EventRetracted):
+            target_id = str(event.target_id)
+            target = batch.get(target_id) or next(iter(_rows_by_ids(conn, [target_id])), None)
+            if target is None:
+                raise Refused(f"target_id: no event {target_id} in the log to {'correct' if isinstance(event, EventCorrected) else 'retract'}")
+            if target.channel != event.channel:
+                raise Refused(f"target_id: event {target_id} is on channel {target.channel}, not {event.channel}")
+            if isinstance(event, EventRetracted) and target.type == "channel_established":
+                raise Refused("target_id: a channel_established event cannot be retracted; close the channel instead")
+            if target.type == "event_retracted" or (isinstance(event, EventCorrected) and target.type == "event_corrected"):
+                raise Refused(f"target_id: a {target.type} event cannot be {'corrected' if isinstance(event, EventCorrected) else 'retracted'}")
+            if isinstance(event, EventCorrected):
+                _check_correction(event, target)
+
+    def subscribe(self, listener: Callable[[Sequence[StoredEvent]], None]) -> Callable[[], None]:
+        """Call listener (on the writer thread) with each committed group of new rows."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    # -- reading -----------------------------------------------------------
+    def get(self, event_id: str) -> StoredEvent | None:
+        return next(iter(_rows_by_ids(self.reader(), [event_id])), None)
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        channel: str | None = None,
+        type: str | None = None,
+        valid_from: str | None = None,
+        valid_to: str | None = None,
+    ) -> list[StoredEvent]:
+        return list(
+            read_rows(
+                self.reader(),
+                after=after,
+                limit=limit,
+                channel=channel,
+                type=type,
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )
+        )
+
+    def iterate(self, after: int = 0) -> Iterator[StoredEvent]:
+        """Every event after seq, in seq order, streamed (a fresh connection of its own)."""
+        conn = connect(self.path, synchronous=self._synchronous)
+        try:
+            cursor = conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after,))
+            while chunk := cursor.fetchmany(2_000):
+                for values in chunk:
+                    yield _row(values)
+        finally:
+            conn.close()
+
+    def head(self) -> Head:
+        seq, digest, _ = _head_row(self.reader())
+        return Head(seq, digest)
+
+    def verify(self, tail: int | None = None) -> Verification:
+        """Recompute the hash chain (all of it, or the last ``tail`` events)."""
+        conn = connect(self.path, synchronous=self._synchronous)
+        try:
+            return _verify(conn, tail)
+        finally:
+            conn.close()
+
+    def refuse_writes_if_broken(self, tail: int) -> Verification:
+        """Start-up check: verify the chain tail; a broken chain stops all writes."""
+        result = self.verify(tail)
+        if not result.ok:
+            self.writes_refused = ChainBroken(
+                f"the hash chain is broken at seq {result.bad_seq} ({result.problem}); writes are refused,"
+                " reads continue. Restore from a backup.",
+                result.bad_seq or 0,
+            )
+        return result
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+        self._write_conn.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+
+
+def _receipt(row: StoredEvent, *, created: bool) -> Receipt:
+    return Receipt(id=row.id, seq=row.seq, version=row.version, recorded_at=row.recorded_at, hash=row.hash, created=created)
+
+
+def _check_correction(event: EventCorrected, target: StoredEvent) -> None:
+    touched = IDENTITY_FIELDS & set(event.changes)
+    if touched:
+        raise InvalidEvent(f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes")
+    corrected = to_builtins(target.event()) | event.changes
+    try:
+        convert_event(corrected)
+    except InvalidEvent as error:
+        raise InvalidEvent(f"changes: the corrected event would be invalid: {error.message}", "changes") from None
+
+
+def _head_row(conn: sqlite3.Connection) -> tuple[int, str, str]:
+    row = conn.execute("SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1], row[2]) if row else (0, GENESIS, "")
+
+
+def _channel_version(conn: sqlite3.Connection, channel: str) -> int:
+    row = conn.execute("SELECT max(version) FROM events WHERE channel = ?", (channel,)).fetchone()
+    return row[0] or 0
+
+
+def _rows_by_ids(conn: sqlite3.Connection, ids: list[str]) -> list[StoredEvent]:
+    found: list[StoredEvent] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.extend(_row(v) for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE id IN ({marks})", chunk))
+    return found
+
+
+def read_rows(
+    conn: sqlite3.Connection,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    channel: str | None = None,
+    type: str | None = None,
+    valid_from: str | None = None,
+    valid_to: str | None = None,
+    recorded_by: str | None = None,
+    order: str = "seq",
+) -> Iterator[StoredEvent]:
+    """Rows matching the filters; ``order`` is 'seq' or 'valid' ((occurred_on, seq))."""
+    where, params = ["seq > ?"], [after]
+    for clause, value in (
+        ("channel = ?", channel),
+        ("type = ?", type),
+        ("occurred_on >= ?", valid_from),
+        ("occurred_on <= ?", valid_to),
+        ("recorded_at <= ?", recorded_by),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    order_by = "occurred_on, seq" if order == "valid" else "seq"
+    sql = f"SELECT {COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY {order_by}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for values in conn.execute(sql, params):
+        yield _row(values)
+
+
+def read_channel_types(conn: sqlite3.Connection, channel: str, types: Sequence[str]) -> list[StoredEvent]:
+    marks = ",".join("?" * len(types))
+    return [
+        _row(v)
+        for v in conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE channel = ? AND type IN ({marks}) ORDER BY seq", (channel, *types)
+        )
+    ]
+
+
+def read_types(conn: sqlite3.Connection, types: Sequence[str]) -> list[StoredEvent]:
+    marks = ",".join("?" * len(types))
+    return [_row(v) for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) ORDER BY seq", tuple(types))]
+
+
+def stream_by_channel(conn: sqlite3.Connection) -> Iterator[StoredEvent]:
+    """The whole log grouped by channel, in valid-time order within each channel."""
+    cursor = conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY channel, occurred_on, seq")
+    while chunk := cursor.fetchmany(5_000):
+        for values in chunk:
+            yield _row(values)
+
+
+def head_seq(conn: sqlite3.Connection) -> int:
+    return _head_row(conn)[0]
+
+
+def _verify(conn: sqlite3.Connection, tail: int | None) -> Verification:
+    start_after = 0
+    expected_prev = GENESIS
+    if tail is not None:
+        last = _head_row(conn)[0]
+        start_after = max(0, last - tail)
+        if start_after:
+            row = conn.execute("SELECT hash FROM events WHERE seq = ?", (start_after,)).fetchone()
+            expected_prev = row[0] if row else GENESIS
+    cursor = conn.execute("SELECT seq, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq", (start_after,))
+    checked, last_seq, last_hash = 0, start_after, expected_prev
+    while chunk := cursor.fetchmany(5_000):
+        for seq, body, prev_hash, digest in chunk:
+            problem = None
+            if seq != last_seq + 1:
+                problem = f"seq jumps from {last_seq} to {seq}"
+            elif prev_hash != last_hash:
+                problem = "prev_hash does not match the previous event's hash"
+            elif chain_hash(prev_hash, body) != digest:
+                problem = "hash does not match sha256(prev_hash || body): the row was altered"
+            if problem:
+                return Verification(ok=False, checked=checked, head=Head(last_seq, last_hash), bad_seq=seq, problem=problem)
+            checked += 1
+            last_seq, last_hash = seq, digest
+    return Verification(ok=True, checked=checked, head=Head(last_seq, last_hash))

@@ -1,0 +1,166 @@
+"""Where input enters: strict decoding of events with messages a person can act on.
+
+The strict variants are derived from the catalog, so the vocabulary is
+defined once. They refuse unknown fields, accept an RFC 3339 timestamp for
+``occurred_on`` (kept as the calendar date where it happened), and refuse
+dates more than one day in the future.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import types
+from typing import Annotated, Any
+
+import msgspec
+
+from events.catalog import AnyEvent, Event, Source
+
+MAX_BATCH = 10_000
+
+
+class InvalidEvent(ValueError):
+    """Input that is not a valid event; ``field`` is its path, when known."""
+
+    def __init__(self, message: str, field: str | None = None, index: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.index = index
+
+
+def parse_occurred_on(value: str, today: dt.date | None = None) -> dt.date:
+    """A date, or an RFC 3339 timestamp read as the calendar date where it happened."""
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+        else:
+            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if stamp.tzinfo is None:
+                raise ValueError
+            day = stamp.date()
+    except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"occurred_on: {value} is not a calendar date") from None
+        raise ValueError(
+            f"occurred_on: {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+        ) from None
+    limit = (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
+    if day > limit:
+        raise ValueError(
+            f"occurred_on: {value} is in the future; record plans as meeting_scheduled"
+            " with a future scheduled_for"
+        )
+    return day
+
+
+class SourceInput(Source, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    pass
+
+
+def _validate_occurred_on(self: Any) -> None:
+    raw = self.occurred_on
+    if isinstance(raw, str):
+        msgspec.structs.force_setattr(self, "occurred_on", parse_occurred_on(raw))
+
+
+def _strict(cls: type[Event]) -> type[Event]:
+    """The input variant of one event class: same tag, same fields, stricter."""
+
+    def body(ns: dict[str, Any]) -> None:
+        ns["__annotations__"] = {
+            "sources": Annotated[list[SourceInput], msgspec.Meta(min_length=1, max_length=20)],
+            "occurred_on": Annotated[str, msgspec.Meta(max_length=40)],
+        }
+        ns["__post_init__"] = _validate_occurred_on
+
+    options = {
+        "forbid_unknown_fields": True,
+        "tag": cls.__struct_config__.tag,
+        "kw_only": True,
+        "frozen": True,
+    }
+    return types.new_class(cls.__name__ + "Input", (cls,), options, body)
+
+
+STRICT_TYPES = {cls: _strict(cls) for cls in AnyEvent.__args__}  # type: ignore[attr-defined]
+_STRICT_UNION = STRICT_TYPES[next(iter(STRICT_TYPES))]
+for _cls in list(STRICT_TYPES.values())[1:]:
+    _STRICT_UNION = _STRICT_UNION | _cls  # type: ignore[assignment]
+
+_ONE = msgspec.json.Decoder(_STRICT_UNION)
+_ONE_OR_MANY = msgspec.json.Decoder(_STRICT_UNION | list[_STRICT_UNION])  # type: ignore[operator]
+
+_PATTERN_HINTS = {
+    "channel": "must be a slug of lowercase letters, digits and hyphens, starting with a letter or digit"
+    " (e.g. us-cn-mmca)",
+    "url": "must be an http:// or https:// URL without spaces",
+}
+_PATH = re.compile(r" - at `\$(.*)`$")
+
+
+def explain(error: msgspec.DecodeError | msgspec.ValidationError) -> InvalidEvent:
+    """Turn a msgspec error into a message naming the field and what to fix."""
+    text = str(error)
+    match = _PATH.search(text)
+    path = match.group(1) if match else ""
+    message = text[: match.start()] if match else text
+    index = None
+    index_match = re.match(r"^\[(\d+)\]\.?", path)
+    if index_match:
+        index = int(index_match.group(1))
+        path = path[index_match.end() :]
+    path = path.lstrip(".")
+    if message.startswith("Invalid RFC3339 encoded date"):
+        message = "is not a calendar date in YYYY-MM-DD form"
+    if message.startswith("Object missing required field"):
+        missing = message.split("`")[1]
+        field = f"{path}.{missing}" if path else missing
+        return InvalidEvent(f"{field}: required field is missing", field, index)
+    if message.startswith("Object contains unknown field"):
+        unknown = message.split("`")[1]
+        field = f"{path}.{unknown}" if path else unknown
+        return InvalidEvent(f"{field}: unknown field; remove it or check its spelling", field, index)
+    if "Invalid value" in message and path == "type":
+        return InvalidEvent(f"type: {message.split('Invalid value ')[1]} is not an event type", "type", index)
+    if message.startswith("Expected `object`, got `array`") and not path:
+        return InvalidEvent(f"arrays may not be nested: {message}", None, index)
+    if re.match(r"^\w+: ", message):  # raised by a __post_init__ with its own field name
+        return InvalidEvent(message, message.split(":")[0], index)
+    if message.startswith("JSON is malformed") or message.startswith("Input data was truncated"):
+        return InvalidEvent(f"body is not valid JSON: {message}", None, index)
+    leaf = path.rsplit(".", 1)[-1]
+    if "regex" in message and leaf in _PATTERN_HINTS:
+        return InvalidEvent(f"{path}: {_PATTERN_HINTS[leaf]}", path, index)
+    if path:
+        return InvalidEvent(f"{path}: {message}", path, index)
+    return InvalidEvent(message, None, index)
+
+
+def decode_event(data: bytes | str) -> Event:
+    """Decode one event from input JSON, strictly."""
+    try:
+        return _ONE.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise explain(error) from None
+
+
+def decode_events(data: bytes | str) -> tuple[list[Event], bool]:
+    """Decode one event or a JSON array of them; returns (events, was_array)."""
+    try:
+        decoded = _ONE_OR_MANY.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise explain(error) from None
+    if isinstance(decoded, list):
+        if not decoded:
+            raise InvalidEvent("the array is empty; send at least one event")
+        if len(decoded) > MAX_BATCH:
+            raise InvalidEvent(f"at most {MAX_BATCH} events in one array, got {len(decoded)}")
+        return decoded, True
+    return [decoded], False
+
+
+def convert_event(data: dict[str, Any]) -> Event:
+    """Validate a mapping (e.g. a corrected event) through the strict decoder."""
+    return decode_event(msgspec.json.encode(data))

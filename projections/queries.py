@@ -1,0 +1,149 @@
+"""The questions users ask, answered from the stored projections or, for
+``known_at``, by folding the events recorded by then (bounded by one channel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import msgspec
+
+from events.catalog import CommitmentMade
+from events.log import StoredEvent
+from events.sqlite import SQLiteLog, read_rows, read_types
+from projections import replay, tables
+from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
+from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
+from projections.state import STATE_DECODER, ChannelState, fold, unknown_as_of
+from projections.timeline import Interval, intervals
+
+
+class Commitment(msgspec.Struct, kw_only=True):
+    channel: str
+    by: str
+    text: str
+    made_on: dt.date
+    confidence: str
+    event_id: str
+
+
+class Projections:
+    """Stored projections over one log: kept current on append, rebuilt on demand."""
+
+    def __init__(self, log: SQLiteLog):
+        self.log = log
+        self.last_replay: replay.ReplayStats | None = None
+        log.run_in_writer(tables.create_tables)
+        log.add_hook(tables.apply_rows)
+        log.run_in_writer(self._bring_up_to_date)
+
+    def _bring_up_to_date(self, conn) -> None:  # type: ignore[no-untyped-def]
+        """Start-up: rebuild if the projection's code changed; catch up if it lags the log."""
+        current = tables.meta(conn)
+        if current is None or current[0] != tables.PROJECTION_VERSION:
+            self.last_replay = replay.rebuild_and_swap(conn)
+            return
+        checkpoint = current[1]
+        while rows := list(read_rows(conn, after=checkpoint, limit=5_000)):
+            tables.apply_rows(conn, rows)
+            checkpoint = rows[-1].seq
+
+    # -- rebuilding ----------------------------------------------------------
+    def replay(self, progress: replay.Progress | None = None) -> replay.ReplayStats:
+        stats = self.log.run_in_writer(lambda conn: replay.rebuild_and_swap(conn, progress))
+        self.last_replay = stats  # type: ignore[assignment]
+        return stats  # type: ignore[return-value]
+
+    def check(self, progress: replay.Progress | None = None) -> tuple[replay.ReplayStats, list[replay.Drift]]:
+        return self.log.run_in_writer(lambda conn: replay.check(conn, progress))  # type: ignore[return-value]
+
+    # -- channels --------------------------------------------------------------
+    def channel_names(self) -> list[str]:
+        return [r[0] for r in self.log.reader().execute("SELECT channel FROM channel_heads ORDER BY channel")]
+
+    def channel_state(
+        self, channel: str, as_of: dt.date | None = None, known_at: str | None = None
+    ) -> ChannelState | None:
+        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown."""
+        if known_at is not None:
+            return self._folded_states(channel, known_at, as_of)[1]
+        conn = self.log.reader()
+        head = conn.execute("SELECT state FROM channel_heads WHERE channel = ?", (channel,)).fetchone()
+        if head is None:
+            return None
+        latest = STATE_DECODER.decode(head[0])
+        if as_of is None:
+            return latest
+        row = conn.execute(
+            "SELECT state FROM channel_history WHERE channel = ? AND occurred_on <= ?"
+            " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
+            (channel, as_of.isoformat()),
+        ).fetchone()
+        return STATE_DECODER.decode(row[0]) if row else unknown_as_of(latest)
+
+    def all_channels(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[ChannelState]:
+        if known_at is None:
+            names = self.channel_names()
+        else:
+            names = sorted({r.channel for r in read_types(self.log.reader(), ["channel_established"]) if r.recorded_at <= known_at})
+        states = [self.channel_state(name, as_of, known_at) for name in names]
+        return [s for s in states if s is not None]
+
+    def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
+        if known_at is not None:
+            states, latest = self._folded_states(channel, known_at, None)
+            return intervals(states) if latest is not None else None
+        rows = self.log.reader().execute(
+            "SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,)
+        ).fetchall()
+        if not rows:
+            return None
+        return intervals(STATE_DECODER.decode(r[0]) for r in rows)
+
+    def _folded_states(
+        self, channel: str, known_at: str, as_of: dt.date | None
+    ) -> tuple[list[ChannelState], ChannelState | None]:
+        """Fold the channel's events recorded by known_at; (every state, state as of)."""
+        rows = [r for r in read_rows(self.log.reader(), channel=channel, recorded_by=known_at)]
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        effective = effective_in_valid_order(rows, amendments)
+        if not any(e.event.__struct_config__.tag == "channel_established" for e in effective):
+            return [], None
+        state = ChannelState(channel=channel)
+        states: list[ChannelState] = []
+        answer: ChannelState | None = None
+        for item in effective:
+            state = fold(state, item.event, item.version)
+            states.append(state)
+            if as_of is None or item.event.occurred_on <= as_of:
+                answer = state
+        return states, answer or unknown_as_of(state)
+
+    # -- registers -------------------------------------------------------------
+    def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
+        conn = self.log.reader()
+        if known_at is None:
+            return in_force(tables.read_sanction_intervals(conn), as_of)
+        rows = known_by(read_types(conn, (*SANCTION_TYPES, *AMENDMENT_TYPES)), known_at)
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        return in_force(fold_sanctions(effective_in_valid_order(rows, amendments)), as_of)
+
+    def commitments(
+        self, channel: str | None = None, as_of: dt.date | None = None, known_at: str | None = None
+    ) -> list[Commitment]:
+        conn = self.log.reader()
+        rows: Sequence[StoredEvent] = known_by(read_types(conn, ("commitment_made", *AMENDMENT_TYPES)), known_at)
+        if channel is not None:
+            rows = [r for r in rows if r.channel == channel]
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        result = []
+        for item in effective_in_valid_order(rows, amendments):
+            event = item.event
+            if isinstance(event, CommitmentMade) and (as_of is None or event.occurred_on <= as_of):
+                result.append(
+                    Commitment(
+                        channel=event.channel, by=event.by, text=event.text, made_on=event.occurred_on,
+                        confidence=event.confidence, event_id=item.id,
+                    )
+                )
+        return result

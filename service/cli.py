@@ -1,0 +1,269 @@
+"""The ``diplo`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from events import SQLiteLog, clock
+from events.sqlite import connect
+from projections import Projections
+from service import tokens
+from service.loading import LoadError, export as export_log, load_file
+from service.settings import Settings
+
+console = Console(stderr=True)
+db_option = click.option(
+    "--db", "db", type=click.Path(dir_okay=False, path_type=Path), envvar="DIPLO_DB", default="data/diplo.db",
+    show_default=True, help="The database file (env DIPLO_DB).",
+)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+        transient=False, disable=not console.is_terminal,
+    )
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return clock.parse_as_of(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return clock.parse_known_at(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.group()
+@click.version_option(package_name="diplo")
+def cli() -> None:
+    """diplo: the state of diplomatic communication channels, from an append-only event log."""
+
+
+@cli.command()
+@db_option
+@click.option("--host", envvar="DIPLO_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="DIPLO_PORT", default=8000, type=int, show_default=True)
+@click.option("--server", type=click.Choice(["granian", "uvicorn"]), default="granian", show_default=True)
+def serve(db: Path, host: str, port: int, server: str) -> None:
+    """Start the HTTP service (seeding a fresh database from seeds/).
+
+    Example: diplo serve --port 8000
+    """
+    from service.server import run
+
+    settings = Settings.from_env()
+    settings.db, settings.host, settings.port = db, host, port
+    run(settings, server)
+
+
+@cli.command()
+@db_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load(db: Path, files: tuple[Path, ...]) -> None:
+    """Append events from JSON Lines files, one atomic batch per file (re-loading is harmless).
+
+    Example: diplo load seeds/*.jsonl
+    """
+    log = SQLiteLog(db)
+    projections = Projections(log)
+    try:
+        with _progress() as progress:
+            for path in files:
+                lines = sum(1 for _ in path.open("rb"))
+                task = progress.add_task(path.name, total=lines)
+                try:
+                    result = load_file(log, path, writer="cli", progress=lambda n, t=task: progress.advance(t, n))
+                except LoadError as error:
+                    console.print(f"[red]error[/red] {error} (nothing of this file was loaded)")
+                    sys.exit(1)
+                console.print(
+                    f"{path}: {result.events} events, {result.appended} appended,"
+                    f" {result.already_present} already present"
+                )
+    finally:
+        del projections
+        log.close()
+
+
+@cli.command()
+@db_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
+def export(db: Path, output: Path | None) -> None:
+    """Write the whole log as JSON Lines in seq order (``load`` takes it back, same hashes).
+
+    Example: diplo export -o log.jsonl
+    """
+    log = SQLiteLog(db)
+    try:
+        if output is None:
+            count = export_log(log, sys.stdout.buffer)
+        else:
+            with output.open("wb") as handle:
+                count = export_log(log, handle)
+        console.print(f"exported {count} events")
+    finally:
+        log.close()
+
+
+@cli.command()
+@db_option
+def verify(db: Path) -> None:
+    """Recompute the hash chain; exit 1 and name the first bad seq if it is broken.
+
+    Example: diplo verify
+    """
+    log = SQLiteLog(db)
+    try:
+        result = log.verify()
+    finally:
+        log.close()
+    click.echo(msgspec.json.encode(result).decode())
+    if not result.ok:
+        console.print(f"[red]chain broken at seq {result.bad_seq}[/red]: {result.problem}")
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--check", is_flag=True, help="Rebuild into scratch tables and report drift; change nothing.")
+def replay(db: Path, check: bool) -> None:
+    """Rebuild every projection from the log (swapped in atomically at the end).
+
+    Example: diplo replay --check
+    """
+    log = SQLiteLog(db)
+    try:
+        projections = Projections(log)
+        total = log.head().seq
+        with _progress() as progress:
+            task = progress.add_task("replay", total=total)
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+
+            if check:
+                stats, drift = projections.check(advance)
+            else:
+                stats, drift = projections.replay(advance), []
+        console.print(
+            f"{stats.events} events, {stats.channels} channels in {stats.seconds:.3f} s"
+            f" ({stats.events_per_second:,.0f} events/s)"
+        )
+        if check:
+            differing = [d for d in drift if d.only_live or d.only_rebuilt]
+            for d in drift:
+                console.print(f"{d.table}: {d.only_live} rows only live, {d.only_rebuilt} only rebuilt")
+            if differing:
+                console.print("[red]drift: the live projections differ from a fresh replay[/red]")
+                sys.exit(1)
+            console.print("no drift")
+    finally:
+        log.close()
+
+
+@cli.command()
+@db_option
+@click.option("--as-of", callback=_date, help="The world on this day (YYYY-MM-DD).")
+@click.option("--known-at", callback=_instant, help="As the log stood at this moment (RFC 3339 or a date).")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool) -> None:
+    """Every channel's state, as a table.
+
+    Example: diplo status --as-of 2023-06-01
+    """
+    log = SQLiteLog(db)
+    try:
+        states = Projections(log).all_channels(as_of, known_at)
+    finally:
+        log.close()
+    if as_json:
+        click.echo(msgspec.json.encode(states).decode())
+        return
+    table = Table(title=f"channels as of {as_of or 'today'}" + (f", known at {known_at}" if known_at else ""))
+    for column in ("channel", "name", "status", "since", "last meeting", "next meeting"):
+        table.add_column(column)
+    colours = {"active": "green", "suspended": "yellow", "closed": "red", "unknown": "dim"}
+    for s in states:
+        table.add_row(
+            s.channel, s.name or "", f"[{colours[s.status]}]{s.status}[/]", str(s.since or ""),
+            str(s.last_meeting or ""), str(s.next_meeting or ""),
+        )
+    Console().print(table)
+
+
+@cli.group()
+def token() -> None:
+    """Manage bearer tokens (stored as hashes)."""
+
+
+@token.command("create")
+@db_option
+@click.option("--role", type=click.Choice(list(tokens.RANKS)), required=True)
+@click.option("--name", help="A name to recognise the token by (default: generated).")
+def token_create(db: Path, role: str, name: str | None) -> None:
+    """Create a token and print it once.
+
+    Example: diplo token create --role writer --name newsroom
+    """
+    SQLiteLog(db).close()  # creates and migrates the database if needed
+    conn = connect(db)
+    try:
+        name, secret = tokens.create(conn, role, name)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        conn.close()
+    console.print(f"token {name!r} ({role}); it is shown only now:")
+    click.echo(secret)
+
+
+@token.command("list")
+@db_option
+def token_list(db: Path) -> None:
+    """List tokens (names and roles; secrets are never stored).
+
+    Example: diplo token list
+    """
+    SQLiteLog(db).close()
+    conn = connect(db)
+    try:
+        for info in tokens.listing(conn):
+            click.echo(json.dumps(msgspec.to_builtins(info)))
+    finally:
+        conn.close()
+
+
+@token.command("revoke")
+@db_option
+@click.argument("name")
+def token_revoke(db: Path, name: str) -> None:
+    """Revoke a token by name.
+
+    Example: diplo token revoke newsroom
+    """
+    conn = connect(db)
+    try:
+        if not tokens.revoke(conn, name):
+            raise click.ClickException(f"no active token named {name!r}")
+    finally:
+        conn.close()
+    console.print(f"revoked {name!r}")

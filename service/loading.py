@@ -1,0 +1,73 @@
+"""Loading and exporting JSON Lines of events (one event per line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+import msgspec
+
+from events import Event, EventLog, InvalidEvent, LogError, decode_event
+
+
+class LoadError(ValueError):
+    """A file that cannot be loaded; nothing of it was appended."""
+
+
+class LoadResult(msgspec.Struct, kw_only=True):
+    file: str
+    events: int
+    appended: int
+    already_present: int
+
+
+def parse_lines(path: Path, progress: Callable[[int], None] | None = None) -> tuple[list[Event], list[int]]:
+    """Decode every non-blank line; the first bad one stops the file with its line number."""
+    events: list[Event] = []
+    line_numbers: list[int] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if progress is not None:
+                progress(1)
+            if not line.strip():
+                continue
+            try:
+                events.append(decode_event(line))
+            except InvalidEvent as error:
+                raise LoadError(f"{path}:{number}: {error.message}") from None
+            line_numbers.append(number)
+    return events, line_numbers
+
+
+def load_file(
+    log: EventLog, path: Path, writer: str | None = None, progress: Callable[[int], None] | None = None
+) -> LoadResult:
+    """Append one file atomically: all its events, or none."""
+    events, line_numbers = parse_lines(path, progress)
+    if not events:
+        return LoadResult(file=str(path), events=0, appended=0, already_present=0)
+    try:
+        receipts = log.append(events, writer=writer)
+    except (LogError, InvalidEvent) as error:
+        where = f":{line_numbers[error.index]}" if error.index is not None else ""
+        raise LoadError(f"{path}{where}: {error.message}") from None
+    appended = sum(r.created for r in receipts)
+    return LoadResult(file=str(path), events=len(events), appended=appended, already_present=len(events) - appended)
+
+
+def export(log: EventLog, out: IO[bytes]) -> int:
+    """Write the whole log, in seq order, as lines ``load`` accepts back."""
+    count = 0
+    for row in log.iterate():
+        out.write(row.body + b"\n")
+        count += 1
+    return count
+
+
+def seed_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.jsonl"))
+
+
+def load_files(log: EventLog, paths: Iterable[Path], writer: str | None = None) -> list[LoadResult]:
+    return [load_file(log, p, writer) for p in paths]

@@ -1,0 +1,86 @@
+"""Bearer tokens: stored only as SHA-256 hashes, beside the log and never in it.
+
+Tokens are 256-bit random strings, so a fast hash is enough: there is no
+password to brute-force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from typing import Literal
+
+import msgspec
+
+from events import clock
+
+Role = Literal["reader", "writer", "admin"]
+RANKS: dict[str, int] = {"reader": 1, "writer": 2, "admin": 3}
+PREFIX = "diplo_"
+
+
+class TokenInfo(msgspec.Struct, kw_only=True):
+    name: str
+    role: Role
+    created_at: str
+    revoked_at: str | None = None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(conn: sqlite3.Connection, role: Role, name: str | None = None, token: str | None = None) -> tuple[str, str]:
+    """Store a new token; returns (name, the token in clear, shown once)."""
+    if role not in RANKS:
+        raise ValueError(f"role must be one of {', '.join(RANKS)}")
+    token = token or PREFIX + secrets.token_urlsafe(32)
+    name = name or f"{role}-{secrets.token_hex(3)}"
+    try:
+        conn.execute(
+            "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, role, hash_token(token), clock.now_text()),
+        )
+    except sqlite3.IntegrityError:
+        raise ValueError(f"a token named {name!r} (or with the same secret) already exists") from None
+    return name, token
+
+
+def ensure(conn: sqlite3.Connection, token: str, role: Role, name: str) -> None:
+    """Make sure this exact token exists (DIPLO_ADMIN_TOKEN on every start)."""
+    digest = hash_token(token)
+    if conn.execute("SELECT 1 FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone():
+        return
+    conn.execute("DELETE FROM tokens WHERE name = ?", (name,))
+    create(conn, role, name, token)
+
+
+def any_active(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM tokens WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
+
+
+def listing(conn: sqlite3.Connection) -> list[TokenInfo]:
+    return [
+        TokenInfo(name=n, role=r, created_at=c, revoked_at=v)
+        for n, r, c, v in conn.execute("SELECT name, role, created_at, revoked_at FROM tokens ORDER BY created_at")
+    ]
+
+
+def revoke(conn: sqlite3.Connection, name: str) -> bool:
+    cursor = conn.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (clock.now_text(), name)
+    )
+    return cursor.rowcount > 0
+
+
+def lookup(conn: sqlite3.Connection, token: str) -> TokenInfo | None:
+    """The active token matching this secret, compared in constant time."""
+    digest = hash_token(token)
+    row = conn.execute(
+        "SELECT name, role, created_at, token_hash FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)
+    ).fetchone()
+    if row is None or not hmac.compare_digest(row[3], digest):
+        return None
+    return TokenInfo(name=row[0], role=row[1], created_at=row[2])

@@ -1,0 +1,49 @@
+"""Building events for tests, with real-looking sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from events import Event
+from events.catalog import EVENT_TYPES
+
+SOURCE = {"url": "https://example.org/readout", "publisher": "Example Wire", "published_on": "2023-11-15"}
+
+
+def event_dict(type_: str, channel: str = "us-cn-mmca", occurred_on: str = "2023-11-15", **fields: Any) -> dict:
+    body: dict[str, Any] = {
+        "type": type_,
+        "id": fields.pop("id", str(uuid.uuid4())),
+        "channel": channel,
+        "occurred_on": occurred_on,
+        "summary": fields.pop("summary", f"{type_} on {channel}"),
+        "sources": fields.pop("sources", [SOURCE]),
+    }
+    defaults: dict[str, dict[str, Any]] = {
+        "channel_established": {"name": channel.upper(), "parties": ["USA", "CHN"]},
+        "talks_cancelled": {"reason": "called off", "mode": "cancelled"},
+        "channel_suspended": {"by": "CHN", "reason": "countermeasure"},
+        "channel_closed": {"reason": "wound up"},
+        "meeting_scheduled": {"scheduled_for": "2030-01-01"},
+        "sanction_applied": {"target": "Li Shangfu", "by": "USA"},
+        "sanction_lifted": {"target": "Li Shangfu", "by": "USA"},
+        "commitment_made": {"by": "CHN", "text": "curb fentanyl precursor exports"},
+        "official_changed": {"role": "defense minister", "person": "Dong Jun", "change": "appointed"},
+        "event_retracted": {"reason": "recorded in error"},
+    }
+    body.update(defaults.get(type_, {}))
+    body.update(fields)
+    return body
+
+
+def make(type_: str, channel: str = "us-cn-mmca", occurred_on: str | dt.date = "2023-11-15", **fields: Any) -> Event:
+    data = event_dict(type_, channel, str(occurred_on), **fields)
+    return msgspec.convert(data, EVENT_TYPES[type_], strict=False)
+
+
+def established(channel: str = "us-cn-mmca", occurred_on: str = "1998-01-19", **fields: Any) -> Event:
+    return make("channel_established", channel, occurred_on, **fields)
