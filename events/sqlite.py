@@ -20,7 +20,7 @@ import structlog
 from sqlite_utils import Database
 
 from events import clock
-from events.catalog import IDENTITY_FIELDS, EventCorrected, EventRetracted, Event, encode, to_builtins
+from events.catalog import IDENTITY_FIELDS, Event, EventCorrected, EventRetracted, encode, to_builtins
 from events.errors import ChainBroken, Conflict, LogError, Refused, Unavailable
 from events.log import GENESIS, AppendHook, Head, Receipt, StoredEvent, Verification
 from events.schema import migrate
@@ -88,7 +88,7 @@ class SQLiteLog:
         self._listeners_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self.writes_refused: ChainBroken | None = None
-        self.group_sizes: list[int] = []  # read and cleared by metrics
+        self.group_listeners: list[Callable[[int], None]] = []  # told each committed group's size
         self._writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)
         self._writer.start()
 
@@ -128,7 +128,9 @@ class SQLiteLog:
         elif not events:
             future.set_exception(InvalidEvent("nothing to append: send at least one event"))
         else:
-            self._queue.put(_Request(events=list(events), expected_version=expected_version, writer=writer, future=future))
+            self._queue.put(
+                _Request(events=list(events), expected_version=expected_version, writer=writer, future=future)
+            )
         return future
 
     def _write_loop(self) -> None:
@@ -186,12 +188,15 @@ class SQLiteLog:
         except BaseException as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            failure = error if isinstance(error, LogError) else Unavailable(f"the append could not be committed: {error}")
+            failure = (
+                error if isinstance(error, LogError) else Unavailable(f"the append could not be committed: {error}")
+            )
             for request in group:
                 if not request.future.done():
                     request.future.set_exception(failure)
             return
-        self.group_sizes.append(len(group))
+        for told in self.group_listeners:
+            told(len(group))
         for request, result, error in outcomes:
             if error is not None:
                 request.future.set_exception(error)
@@ -199,7 +204,9 @@ class SQLiteLog:
                 request.future.set_result(result)
         if appended:
             for row in appended:
-                log.info("event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer)
+                log.info(
+                    "event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer
+                )
             with self._listeners_lock:
                 listeners = list(self._listeners)
             for listener in listeners:
@@ -229,7 +236,9 @@ class SQLiteLog:
         rows: list[StoredEvent] = []
         for index, event in enumerate(events):
             try:
-                receipt, row = self._place(conn, event, stored, batch, versions, head_seq, head_hash, recorded_at, request.writer)
+                receipt, row = self._place(
+                    conn, event, stored, batch, versions, head_seq, head_hash, recorded_at, request.writer
+                )
             except (LogError, InvalidEvent) as error:
                 error.index = index  # type: ignore[attr-defined]
                 raise
@@ -242,7 +251,19 @@ class SQLiteLog:
         conn.executemany(
             f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (r.seq, r.id, r.type, r.channel, r.version, r.occurred_on, r.recorded_at, r.body, r.prev_hash, r.hash, r.writer)
+                (
+                    r.seq,
+                    r.id,
+                    r.type,
+                    r.channel,
+                    r.version,
+                    r.occurred_on,
+                    r.recorded_at,
+                    r.body,
+                    r.prev_hash,
+                    r.hash,
+                    r.writer,
+                )
                 for r in rows
             ],
         )
@@ -289,22 +310,23 @@ class SQLiteLog:
     def _check_fits(self, conn: sqlite3.Connection, event: Event, version: int, batch: dict[str, StoredEvent]) -> None:
         tag = event.__struct_config__.tag
         if version == 0 and tag != "channel_established":
-            raise Refused(
-                f"channel {event.channel} is not established; append its channel_established event first"
-            )
+            raise Refused(f"channel {event.channel} is not established; append its channel_established event first")
         if version > 0 and tag == "channel_established":
             raise Conflict(f"channel {event.channel} is already established", event.channel, version)
         if isinstance(event, EventCorrected | EventRetracted):
+            verb = "correct" if isinstance(event, EventCorrected) else "retract"
             target_id = str(event.target_id)
             target = batch.get(target_id) or next(iter(_rows_by_ids(conn, [target_id])), None)
             if target is None:
-                raise Refused(f"target_id: no event {target_id} in the log to {'correct' if isinstance(event, EventCorrected) else 'retract'}")
+                raise Refused(f"target_id: no event {target_id} in the log to {verb}")
             if target.channel != event.channel:
                 raise Refused(f"target_id: event {target_id} is on channel {target.channel}, not {event.channel}")
             if isinstance(event, EventRetracted) and target.type == "channel_established":
                 raise Refused("target_id: a channel_established event cannot be retracted; close the channel instead")
-            if target.type == "event_retracted" or (isinstance(event, EventCorrected) and target.type == "event_corrected"):
-                raise Refused(f"target_id: a {target.type} event cannot be {'corrected' if isinstance(event, EventCorrected) else 'retracted'}")
+            if target.type == "event_retracted" or (
+                isinstance(event, EventCorrected) and target.type == "event_corrected"
+            ):
+                raise Refused(f"target_id: a {target.type} event cannot be {verb}ed")
             if isinstance(event, EventCorrected):
                 _check_correction(event, target)
 
@@ -390,13 +412,17 @@ class SQLiteLog:
 
 
 def _receipt(row: StoredEvent, *, created: bool) -> Receipt:
-    return Receipt(id=row.id, seq=row.seq, version=row.version, recorded_at=row.recorded_at, hash=row.hash, created=created)
+    return Receipt(
+        id=row.id, seq=row.seq, version=row.version, recorded_at=row.recorded_at, hash=row.hash, created=created
+    )
 
 
 def _check_correction(event: EventCorrected, target: StoredEvent) -> None:
     touched = IDENTITY_FIELDS & set(event.changes)
     if touched:
-        raise InvalidEvent(f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes")
+        raise InvalidEvent(
+            f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes"
+        )
     corrected = to_builtins(target.event()) | event.changes
     try:
         convert_event(corrected)
@@ -468,7 +494,10 @@ def read_channel_types(conn: sqlite3.Connection, channel: str, types: Sequence[s
 
 def read_types(conn: sqlite3.Connection, types: Sequence[str]) -> list[StoredEvent]:
     marks = ",".join("?" * len(types))
-    return [_row(v) for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) ORDER BY seq", tuple(types))]
+    return [
+        _row(v)
+        for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) ORDER BY seq", tuple(types))
+    ]
 
 
 def stream_by_channel(conn: sqlite3.Connection) -> Iterator[StoredEvent]:
@@ -504,7 +533,9 @@ def _verify(conn: sqlite3.Connection, tail: int | None) -> Verification:
             elif chain_hash(prev_hash, body) != digest:
                 problem = "hash does not match sha256(prev_hash || body): the row was altered"
             if problem:
-                return Verification(ok=False, checked=checked, head=Head(last_seq, last_hash), bad_seq=seq, problem=problem)
+                return Verification(
+                    ok=False, checked=checked, head=Head(last_seq, last_hash), bad_seq=seq, problem=problem
+                )
             checked += 1
             last_seq, last_hash = seq, digest
     return Verification(ok=True, checked=checked, head=Head(last_seq, last_hash))

@@ -43,14 +43,11 @@ def parse_occurred_on(value: str, today: dt.date | None = None) -> dt.date:
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError(f"occurred_on: {value} is not a calendar date") from None
-        raise ValueError(
-            f"occurred_on: {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
-        ) from None
+        raise ValueError(f"occurred_on: {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
     limit = (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
     if day > limit:
         raise ValueError(
-            f"occurred_on: {value} is in the future; record plans as meeting_scheduled"
-            " with a future scheduled_for"
+            f"occurred_on: {value} is in the future; record plans as meeting_scheduled with a future scheduled_for"
         )
     return day
 

@@ -85,7 +85,9 @@ class Projections:
         if known_at is None:
             names = self.channel_names()
         else:
-            names = sorted({r.channel for r in read_types(self.log.reader(), ["channel_established"]) if r.recorded_at <= known_at})
+            names = sorted(
+                {r.channel for r in read_types(self.log.reader(), ["channel_established"]) if r.recorded_at <= known_at}
+            )
         states = [self.channel_state(name, as_of, known_at) for name in names]
         return [s for s in states if s is not None]
 
@@ -93,9 +95,11 @@ class Projections:
         if known_at is not None:
             states, latest = self._folded_states(channel, known_at, None)
             return intervals(states) if latest is not None else None
-        rows = self.log.reader().execute(
-            "SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,)
-        ).fetchall()
+        rows = (
+            self.log.reader()
+            .execute("SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,))
+            .fetchall()
+        )
         if not rows:
             return None
         return intervals(STATE_DECODER.decode(r[0]) for r in rows)
@@ -142,8 +146,12 @@ class Projections:
             if isinstance(event, CommitmentMade) and (as_of is None or event.occurred_on <= as_of):
                 result.append(
                     Commitment(
-                        channel=event.channel, by=event.by, text=event.text, made_on=event.occurred_on,
-                        confidence=event.confidence, event_id=item.id,
+                        channel=event.channel,
+                        by=event.by,
+                        text=event.text,
+                        made_on=event.occurred_on,
+                        confidence=event.confidence,
+                        event_id=item.id,
                     )
                 )
         return result

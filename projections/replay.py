@@ -51,7 +51,9 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
     def flush() -> None:
         nonlocal channels
         if channel is not None:
-            write_channel(conn, channel, ChannelState(channel=channel), effective_in_valid_order(rows, amendments), suffix)
+            write_channel(
+                conn, channel, ChannelState(channel=channel), effective_in_valid_order(rows, amendments), suffix
+            )
             channels += 1
 
     for row in stream_by_channel(conn):
@@ -73,8 +75,11 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
     write_sanctions(conn, fold_sanctions(sanction_events), suffix)
     seconds = time.perf_counter() - started
     stats = ReplayStats(
-        events=count, channels=channels, seconds=round(seconds, 4),
-        events_per_second=round(count / seconds if seconds else 0.0, 1), checkpoint=checkpoint,
+        events=count,
+        channels=channels,
+        seconds=round(seconds, 4),
+        events_per_second=round(count / seconds if seconds else 0.0, 1),
+        checkpoint=checkpoint,
     )
     return stats, sanction_events[-1].key[0] if sanction_events else ""
 
@@ -94,8 +99,12 @@ def check(conn: sqlite3.Connection, progress: Progress | None = None) -> tuple[R
     stats, _ = build(conn, "_check", progress)
     drift = []
     for table in PROJECTION_TABLES:
-        only_live = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT SELECT * FROM {table}_check)").fetchone()[0]
-        only_new = conn.execute(f"SELECT count(*) FROM (SELECT * FROM {table}_check EXCEPT SELECT * FROM {table})").fetchone()[0]
+        only_live = conn.execute(
+            f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT SELECT * FROM {table}_check)"
+        ).fetchone()[0]
+        only_new = conn.execute(
+            f"SELECT count(*) FROM (SELECT * FROM {table}_check EXCEPT SELECT * FROM {table})"
+        ).fetchone()[0]
         drift.append(Drift(table=table, only_live=only_live, only_rebuilt=only_new))
         conn.execute(f"DROP TABLE {table}_check")
     return stats, drift

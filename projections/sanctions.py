@@ -43,8 +43,12 @@ def apply_interval(
         current = open_.get(key)
         if current is None:
             current = SanctionInterval(
-                target=event.target, by=event.by, program=event.program, since=event.occurred_on,
-                event_ids=[item.id], first_seq=item.seq,
+                target=event.target,
+                by=event.by,
+                program=event.program,
+                since=event.occurred_on,
+                event_ids=[item.id],
+                first_seq=item.seq,
             )
             open_[key] = current
             intervals.append(current)

@@ -98,8 +98,13 @@ def write_sanctions(conn: sqlite3.Connection, intervals: Sequence[SanctionInterv
         " (target, by_party, program, since, until, event_ids, first_seq) VALUES (?,?,?,?,?,?,?)",
         [
             (
-                i.target, i.by, i.program, i.since.isoformat(), i.until.isoformat() if i.until else None,
-                ",".join(i.event_ids), i.first_seq,
+                i.target,
+                i.by,
+                i.program,
+                i.since.isoformat(),
+                i.until.isoformat() if i.until else None,
+                ",".join(i.event_ids),
+                i.first_seq,
             )
             for i in intervals
         ],
@@ -112,8 +117,13 @@ def read_sanction_intervals(conn: sqlite3.Connection, open_only: bool = False) -
         sql += " WHERE until IS NULL"
     return [
         SanctionInterval(
-            target=t, by=b, program=p, since=dt.date.fromisoformat(s),
-            until=dt.date.fromisoformat(u) if u else None, event_ids=ids.split(","), first_seq=f,
+            target=t,
+            by=b,
+            program=p,
+            since=dt.date.fromisoformat(s),
+            until=dt.date.fromisoformat(u) if u else None,
+            event_ids=ids.split(","),
+            first_seq=f,
         )
         for t, b, p, s, u, ids, f in conn.execute(sql + " ORDER BY first_seq")
     ]
@@ -130,7 +140,8 @@ def recompute_channel(conn: sqlite3.Connection, channel: str) -> None:
 def recompute_channel_from(conn: sqlite3.Connection, channel: str, occurred_on: str) -> None:
     """Rebuild one channel's rows from a date on (no amendments on it), starting from the state before."""
     before = conn.execute(
-        "SELECT state FROM channel_history WHERE channel = ? AND occurred_on < ? ORDER BY occurred_on DESC, seq DESC LIMIT 1",
+        "SELECT state FROM channel_history WHERE channel = ? AND occurred_on < ?"
+        " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
         (channel, occurred_on),
     ).fetchone()
     start = STATE_DECODER.decode(before[0]) if before else ChannelState(channel=channel)
@@ -163,9 +174,7 @@ def apply_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
             continue
         if any(r.type in SANCTION_TYPES for r in channel_rows):
             sanctions_touched = True
-        head = conn.execute(
-            "SELECT occurred_on, state FROM channel_heads WHERE channel = ?", (channel,)
-        ).fetchone()
+        head = conn.execute("SELECT occurred_on, state FROM channel_heads WHERE channel = ?", (channel,)).fetchone()
         earliest = min(r.occurred_on for r in channel_rows)
         if head is not None and earliest < head[0]:
             if read_channel_types(conn, channel, AMENDMENT_TYPES):

@@ -17,20 +17,31 @@ from events import SQLiteLog, clock
 from events.sqlite import connect
 from projections import Projections
 from service import tokens
-from service.loading import LoadError, export as export_log, load_file
+from service.loading import LoadError, load_file
+from service.loading import export as export_log
 from service.settings import Settings
 
 console = Console(stderr=True)
 db_option = click.option(
-    "--db", "db", type=click.Path(dir_okay=False, path_type=Path), envvar="DIPLO_DB", default="data/diplo.db",
-    show_default=True, help="The database file (env DIPLO_DB).",
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DIPLO_DB",
+    default="data/diplo.db",
+    show_default=True,
+    help="The database file (env DIPLO_DB).",
 )
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-        transient=False, disable=not console.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
     )
 
 
@@ -204,8 +215,12 @@ def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool)
     colours = {"active": "green", "suspended": "yellow", "closed": "red", "unknown": "dim"}
     for s in states:
         table.add_row(
-            s.channel, s.name or "", f"[{colours[s.status]}]{s.status}[/]", str(s.since or ""),
-            str(s.last_meeting or ""), str(s.next_meeting or ""),
+            s.channel,
+            s.name or "",
+            f"[{colours[s.status]}]{s.status}[/]",
+            str(s.since or ""),
+            str(s.last_meeting or ""),
+            str(s.next_meeting or ""),
         )
     Console().print(table)
 

@@ -41,7 +41,10 @@ def open_runtime(settings: Settings) -> Runtime:
     if not check.ok:
         log.error("chain.broken", bad_seq=check.bad_seq, problem=check.problem)
     return Runtime(
-        settings=settings, log=event_log, projections=Projections(event_log), startup_check=check,
+        settings=settings,
+        log=event_log,
+        projections=Projections(event_log),
+        startup_check=check,
         started=time.time(),
     )
 

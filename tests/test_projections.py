@@ -68,7 +68,16 @@ def test_a_correction_counts_only_from_when_it_was_recorded(log: SQLiteLog, proj
     wrong = log.append([make("channel_suspended", occurred_on="2022-08-15")])
     before = log.head()
     known_then = log.get(wrong[0].id).recorded_at  # type: ignore[union-attr]
-    log.append([make("event_corrected", occurred_on="2022-09-01", target_id=wrong[0].id, changes={"occurred_on": "2022-08-05"})])
+    log.append(
+        [
+            make(
+                "event_corrected",
+                occurred_on="2022-09-01",
+                target_id=wrong[0].id,
+                changes={"occurred_on": "2022-08-05"},
+            )
+        ]
+    )
     assert log.head().seq == before.seq + 1
     assert projections.channel_state("us-cn-mmca", as_of=D("2022-08-10")).status == "suspended"
     as_known_then = projections.channel_state("us-cn-mmca", as_of=D("2022-08-10"), known_at=known_then)
@@ -100,9 +109,24 @@ def test_sanctions_in_force_and_lifted(log: SQLiteLog, projections: Projections)
 
 def test_officials_and_commitments(log: SQLiteLog, projections: Projections) -> None:
     log.append([established("us-cn-defense")])
-    log.append([make("official_changed", "us-cn-defense", "2023-03-12", role="PRC defense minister", person="Li Shangfu")])
-    log.append([make("official_changed", "us-cn-defense", "2023-10-24", role="PRC defense minister", person="Li Shangfu", change="removed")])
-    assert projections.channel_state("us-cn-defense", D("2023-06-01")).officials == {"PRC defense minister": "Li Shangfu"}
+    log.append(
+        [make("official_changed", "us-cn-defense", "2023-03-12", role="PRC defense minister", person="Li Shangfu")]
+    )
+    log.append(
+        [
+            make(
+                "official_changed",
+                "us-cn-defense",
+                "2023-10-24",
+                role="PRC defense minister",
+                person="Li Shangfu",
+                change="removed",
+            )
+        ]
+    )
+    assert projections.channel_state("us-cn-defense", D("2023-06-01")).officials == {
+        "PRC defense minister": "Li Shangfu"
+    }
     assert projections.channel_state("us-cn-defense").officials == {}
     log.append([make("commitment_made", "us-cn-defense", "2023-11-15", by="CHN")])
     assert len(projections.commitments("us-cn-defense")) == 1

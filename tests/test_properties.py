@@ -21,8 +21,16 @@ from projections.state import ChannelState
 CHANNELS = ("alpha", "beta")
 START = dt.date(2020, 1, 1)
 PLAIN_TYPES = (
-    "meeting_held", "meeting_scheduled", "talks_cancelled", "channel_suspended", "channel_resumed",
-    "channel_closed", "sanction_applied", "sanction_lifted", "commitment_made", "official_changed",
+    "meeting_held",
+    "meeting_scheduled",
+    "talks_cancelled",
+    "channel_suspended",
+    "channel_resumed",
+    "channel_closed",
+    "sanction_applied",
+    "sanction_lifted",
+    "commitment_made",
+    "official_changed",
 )
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -58,7 +66,9 @@ def random_log(draw: st.DrawFn) -> tuple[list, list[int]]:
             "meeting_scheduled": {"scheduled_for": day(s["scheduled"])},
         }.get(s["type"], {})
         events.append(make(s["type"], s["channel"], day(s["day"]), **extra))
-    amendments = draw(st.lists(st.tuples(st.integers(2, len(events) - 1), st.booleans(), st.integers(0, 60)), max_size=4))
+    amendments = draw(
+        st.lists(st.tuples(st.integers(2, len(events) - 1), st.booleans(), st.integers(0, 60)), max_size=4)
+    )
     for target_index, retract, new_day in amendments:
         target = events[target_index]
         if target.__struct_config__.tag in AMENDMENT_TYPES:
@@ -67,8 +77,9 @@ def random_log(draw: st.DrawFn) -> tuple[list, list[int]]:
         if retract:
             amendment = make("event_retracted", target.channel, when, target_id=str(target.id))
         else:
-            amendment = make("event_corrected", target.channel, when, target_id=str(target.id),
-                             changes={"occurred_on": day(new_day)})
+            amendment = make(
+                "event_corrected", target.channel, when, target_id=str(target.id), changes={"occurred_on": day(new_day)}
+            )
         events.insert(draw(st.integers(target_index + 1, len(events))), amendment)
     batches = draw(st.lists(st.integers(1, 5), min_size=len(events), max_size=len(events)))
     return events, batches
@@ -169,10 +180,12 @@ def test_the_answer_does_not_depend_on_recording_order(data: st.DataObject) -> N
                 log.append([event])
             if retractions:
                 log.append(retractions)
-            answers.append([
-                replace(projections.channel_state("alpha", dt.date.fromisoformat(day(n))), version=0)  # type: ignore[arg-type]
-                for n in range(0, 62, 3)
-            ])
+            answers.append(
+                [
+                    replace(projections.channel_state("alpha", dt.date.fromisoformat(day(n))), version=0)  # type: ignore[arg-type]
+                    for n in range(0, 62, 3)
+                ]
+            )
         finally:
             log.close()
     assert answers[0] == answers[1]
@@ -188,14 +201,26 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
     try:
         append_all(log, events, batches)
         as_of = dt.date.fromisoformat(day(as_of_day))
-        target = next(r for r in reversed(log.read()) if r.type not in AMENDMENT_TYPES and r.type != "channel_established") \
-            if len(log.read()) > 2 else None
+        target = (
+            next(r for r in reversed(log.read()) if r.type not in AMENDMENT_TYPES and r.type != "channel_established")
+            if len(log.read()) > 2
+            else None
+        )
         if target is None:
             return
         before = {c: projections.channel_state(c, as_of) for c in CHANNELS}
         known_then = log.read()[-1].recorded_at
-        log.append([make("event_corrected", target.channel, day(61), target_id=target.id,
-                         changes={"occurred_on": day(new_day)})])
+        log.append(
+            [
+                make(
+                    "event_corrected",
+                    target.channel,
+                    day(61),
+                    target_id=target.id,
+                    changes={"occurred_on": day(new_day)},
+                )
+            ]
+        )
         for channel in CHANNELS:
             assert projections.channel_state(channel, as_of, known_at=known_then) == before[channel]
             assert projections.channel_state(channel, as_of) == pure_state(log, channel, as_of)

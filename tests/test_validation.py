@@ -45,7 +45,11 @@ CASES: list[tuple[str, bytes, str]] = [
     ("source without url", _with(sources=[{"title": "x"}]), "sources[0].url: required field is missing"),
     ("source url not http", _with(sources=[{"url": "ftp://x.org/a"}]), "sources[0].url: must be an http"),
     ("unknown source field", _with(sources=[{**SRC, "rank": 1}]), "sources[0].rank: unknown field"),
-    ("bad published_on", _with(sources=[{**SRC, "published_on": "2023-13-01"}]), "sources[0].published_on: is not a calendar date"),
+    (
+        "bad published_on",
+        _with(sources=[{**SRC, "published_on": "2023-13-01"}]),
+        "sources[0].published_on: is not a calendar date",
+    ),
     ("too many sources", _with(sources=[SRC] * 21), "sources: Expected `array` of length <= 20"),
     ("unknown field", _with(colour="red"), "colour: unknown field"),
     ("bad confidence", _with(confidence="likely"), "confidence: Invalid enum value 'likely'"),
@@ -54,9 +58,21 @@ CASES: list[tuple[str, bytes, str]] = [
     ("summary not text", _with(summary=5), "summary: Expected `str`, got `int`"),
     ("bad id", _with(id="not-a-uuid"), "id: Invalid UUID"),
     ("round zero", _with(round=0), "round: Expected `int` >= 1"),
-    ("bad cancel mode", json.dumps(event_dict("talks_cancelled", mode="abandoned")).encode(), "mode: Invalid enum value"),
-    ("suspension without reason", json.dumps({k: v for k, v in event_dict("channel_suspended").items() if k != "reason"}).encode(), "reason: required field is missing"),
-    ("bad scheduled_for", json.dumps(event_dict("meeting_scheduled", scheduled_for="2024-02-31")).encode(), "scheduled_for: is not a calendar date"),
+    (
+        "bad cancel mode",
+        json.dumps(event_dict("talks_cancelled", mode="abandoned")).encode(),
+        "mode: Invalid enum value",
+    ),
+    (
+        "suspension without reason",
+        json.dumps({k: v for k, v in event_dict("channel_suspended").items() if k != "reason"}).encode(),
+        "reason: required field is missing",
+    ),
+    (
+        "bad scheduled_for",
+        json.dumps(event_dict("meeting_scheduled", scheduled_for="2024-02-31")).encode(),
+        "scheduled_for: is not a calendar date",
+    ),
     ("bad array member", b"[" + _with() + b"," + _with(channel="X") + b"]", "channel: must be a slug"),
 ]
 

@@ -1,0 +1,95 @@
+"""Structured logs: JSON lines off a terminal, readable console output on one.
+
+Every request is logged once (method, path, status, duration, request id);
+headers are never logged, so no token reaches a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+
+import structlog
+from litestar.logging.config import StructLoggingConfig
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+def processors(as_json: bool) -> list:
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if as_json:
+        return [*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    return [*shared, structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+
+
+def wants_json(log_format: str | None) -> bool:
+    if log_format in ("json", "console"):
+        return log_format == "json"
+    return not sys.stderr.isatty()
+
+
+def configure(log_format: str | None, level: int = logging.INFO) -> None:
+    """Configure structlog for the CLI and the server alike (logs go to stderr)."""
+    structlog.configure(
+        processors=processors(wants_json(log_format)),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def plugin(log_format: str | None) -> StructlogPlugin:
+    """Litestar's structlog plugin with our processors; request logging is ours (one line each)."""
+    config = StructLoggingConfig(
+        processors=processors(wants_json(log_format)),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        log_exceptions="never",  # 5xx are logged by problems.internal_error, 4xx are not errors
+        pretty_print_tty=False,
+    )
+    return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
+
+
+def request_log_middleware(app: ASGIApp) -> ASGIApp:
+    """Bind a request id (from X-Request-ID or new), echo it back, log the request once."""
+    log = structlog.get_logger("diplo.http")
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")[:100]
+        request_id = incoming if incoming.isprintable() and incoming else uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                client=(scope.get("client") or ("", 0))[0],
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    return middleware

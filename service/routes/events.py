@@ -1,0 +1,144 @@
+"""The log over HTTP: append, read, follow."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent
+
+from events import decode_events
+from events.catalog import CHANNEL_PATTERN, EVENT_TYPES
+from service.auth import require
+from service.metrics import APPEND_SECONDS, APPENDS
+from service.problems import Problem, not_found
+from service.routes.params import as_of_date
+from service.schemas import EventOut, EventsPage, ReceiptOut
+
+MAX_PAGE = 1_000
+EventType = Literal[tuple(EVENT_TYPES)]  # type: ignore[valid-type]
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(Problem, description=description, media_type="application/problem+json")
+
+
+APPEND_RESPONSES = {
+    200: ResponseSpec(
+        list[ReceiptOut],
+        description="Already in the log with identical content: the original receipt(s), nothing appended",
+    ),
+    400: _problem("A query parameter is not valid"),
+    401: _problem("A writer token is required"),
+    403: _problem("The token's role is too low"),
+    409: _problem("The id is taken by other content, or expected_version is stale (the body carries current_version)"),
+    413: _problem("The body is too large"),
+    422: _problem("Not a valid event, or it does not fit the log (unknown channel or target)"),
+    429: _problem("Too many bad tokens from this client"),
+    503: _problem("The database is busy or writes are refused; retry after Retry-After"),
+}
+
+
+class EventController(Controller):
+    path = "/events"
+    tags = ["events"]
+
+    @post(
+        "/",
+        guards=[require("writer")],
+        status_code=201,
+        responses=APPEND_RESPONSES,
+        summary="Append one event, or a JSON array atomically",
+    )
+    async def append(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        expected_version: Annotated[
+            int | None, Parameter(ge=0, description="The channel stream's version the client saw; a mismatch is 409")
+        ] = None,
+    ) -> Response[list[ReceiptOut] | ReceiptOut]:
+        """Body: one event object, or an array appended all-or-nothing. See the examples per event type.
+
+        201 with the receipt(s) once the events are on disk; 200 with the original receipt(s) when every
+        event was already in the log with identical content.
+        """
+        events, was_array = decode_events(await request.body())
+        started = time.perf_counter()
+        receipts = await state.runtime.log.append_async(events, expected_version, request.state.get("token_name"))
+        APPEND_SECONDS.observe(time.perf_counter() - started)
+        out = [ReceiptOut(**msgspec.structs.asdict(r)) for r in receipts]
+        for receipt, event in zip(receipts, events, strict=True):
+            if receipt.created:
+                APPENDS.labels(event.__struct_config__.tag).inc()
+        created = any(r.created for r in receipts)
+        return Response(out if was_array else out[0], status_code=201 if created else 200)
+
+    @get(
+        "/",
+        guards=[require("reader")],
+        responses={400: _problem("A query parameter is not valid")},
+        sync_to_thread=False,
+    )
+    def list_events(
+        self,
+        state: State,
+        channel: Annotated[str | None, Parameter(pattern=CHANNEL_PATTERN, max_length=80)] = None,
+        type: EventType | None = None,  # noqa: A002
+        valid_from: Annotated[
+            str | None, Parameter(query="from", description="occurred_on >= this day", max_length=40)
+        ] = None,
+        valid_to: Annotated[
+            str | None, Parameter(query="to", description="occurred_on <= this day", max_length=40)
+        ] = None,
+        after: Annotated[int, Parameter(ge=0, description="Cursor: events with seq greater than this")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
+    ) -> EventsPage:
+        """The log in seq order; follow ``next`` as the ``after`` cursor until it is null."""
+        low, high = as_of_date(valid_from), as_of_date(valid_to)
+        rows = state.runtime.log.read(
+            after=after,
+            limit=limit,
+            channel=channel,
+            type=type,
+            valid_from=low.isoformat() if low else None,
+            valid_to=high.isoformat() if high else None,
+        )
+        return EventsPage(events=[EventOut.of(r) for r in rows], next=rows[-1].seq if len(rows) == limit else None)
+
+    @get("/stream", guards=[require("reader")], responses={400: _problem("A query parameter is not valid")})
+    async def stream(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        after: Annotated[int | None, Parameter(ge=0, description="Start after this seq (default: the newest)")] = None,
+        last_event_id: Annotated[str | None, Parameter(header="Last-Event-ID", max_length=20)] = None,
+    ) -> ServerSentEvent:
+        """Server-Sent Events: every event after ``after`` (or Last-Event-ID), then each new one live.
+
+        Each message's ``id`` is the event's seq, so a reconnecting client resumes without gaps or repeats.
+        """
+        start = after
+        if last_event_id is not None and last_event_id.strip().isdigit():
+            start = int(last_event_id.strip())
+        if start is None:
+            start = state.runtime.log.head().seq
+        return ServerSentEvent(state.broadcaster.follow(start))
+
+    @get(
+        "/{event_id:uuid}",
+        guards=[require("reader")],
+        responses={404: _problem("No event with this id")},
+        sync_to_thread=False,
+    )
+    def one(self, state: State, event_id: Annotated[Any, Parameter(description="The event's UUID")]) -> EventOut:
+        """One event, with what the server added (seq, version, recorded_at, hash)."""
+        row = state.runtime.log.get(str(event_id))
+        if row is None:
+            raise not_found(f"no event {event_id} in the log")
+        return EventOut.of(row)

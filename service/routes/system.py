@@ -1,0 +1,55 @@
+"""Health, the log head, and admin operations."""
+
+from __future__ import annotations
+
+import time
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+
+from events import Verification
+from projections import ReplayStats
+from service.auth import require
+from service.metrics import REPLAY_SECONDS
+from service.problems import Problem
+from service.schemas import HeadOut, HealthOut
+
+ADMIN_ERRORS = {
+    401: ResponseSpec(Problem, description="An admin token is required", media_type="application/problem+json"),
+    403: ResponseSpec(Problem, description="The token is not an admin token", media_type="application/problem+json"),
+    429: ResponseSpec(Problem, description="Too many bad tokens", media_type="application/problem+json"),
+}
+
+
+class SystemController(Controller):
+    path = "/"
+    tags = ["system"]
+
+    @get("/health", sync_to_thread=False)
+    def health(self, state: State) -> HealthOut:
+        """Liveness; ``degraded`` when writes are refused (a broken hash chain)."""
+        runtime = state.runtime
+        reason = runtime.read_only_reason
+        return HealthOut(
+            status="degraded" if reason else "ok", events=runtime.log.head().seq, writable=reason is None, detail=reason
+        )
+
+    @get("/log/head", guards=[require("reader")], sync_to_thread=False)
+    def head(self, state: State) -> HeadOut:
+        """The newest event's seq and hash (seq 0 and 64 zeros for an empty log)."""
+        head = state.runtime.log.head()
+        return HeadOut(seq=head.seq, hash=head.hash)
+
+    @post("/admin/replay", guards=[require("admin")], status_code=200, responses=ADMIN_ERRORS, sync_to_thread=True)
+    def replay(self, state: State) -> ReplayStats:
+        """Rebuild every projection from the log; readers keep the old tables until the swap."""
+        started = time.perf_counter()
+        stats = state.runtime.projections.replay()
+        REPLAY_SECONDS.observe(time.perf_counter() - started)
+        return stats
+
+    @post("/admin/verify", guards=[require("admin")], status_code=200, responses=ADMIN_ERRORS, sync_to_thread=True)
+    def verify(self, state: State) -> Verification:
+        """Recompute the whole hash chain; ``bad_seq`` names the first row that does not verify."""
+        return state.runtime.log.verify()
