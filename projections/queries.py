@@ -79,7 +79,8 @@ class Projections:
             " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
             (channel, as_of.isoformat()),
         ).fetchone()
-        return STATE_DECODER.decode(row[0]) if row else unknown_as_of(latest)
+        state = STATE_DECODER.decode(row[0]) if row else None
+        return state if state is not None and state.established_on is not None else unknown_as_of(latest)
 
     def all_channels(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[ChannelState]:
         if known_at is None:
@@ -121,7 +122,9 @@ class Projections:
             states.append(state)
             if as_of is None or item.event.occurred_on <= as_of:
                 answer = state
-        return states, answer or unknown_as_of(state)
+        if answer is None or answer.established_on is None:  # nothing yet, or only events before it began
+            answer = unknown_as_of(state)
+        return states, answer
 
     # -- registers -------------------------------------------------------------
     def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:

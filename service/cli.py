@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rich.table import Table
 from events import SQLiteLog, clock
 from events.sqlite import connect
 from projections import Projections
-from service import tokens
+from service import logs, tokens
 from service.loading import LoadError, load_file
 from service.loading import export as export_log
 from service.settings import Settings
@@ -67,6 +68,7 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.version_option(package_name="diplo")
 def cli() -> None:
     """diplo: the state of diplomatic communication channels, from an append-only event log."""
+    logs.configure(None, level=logging.WARNING)  # `serve` turns request logs on
 
 
 @cli.command()
@@ -222,7 +224,7 @@ def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool)
             str(s.last_meeting or ""),
             str(s.next_meeting or ""),
         )
-    Console().print(table)
+    Console(width=None if console.is_terminal else 160).print(table)
 
 
 @cli.group()
