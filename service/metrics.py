@@ -26,3 +26,4 @@ prometheus_config = PrometheusConfig(app_name="diplo", prefix="diplo_http", grou
 
 class MetricsController(PrometheusController):
     path = "/metrics"
+    include_in_schema = False  # Prometheus text, not part of the JSON API

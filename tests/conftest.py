@@ -36,3 +36,12 @@ def pytest_configure(config: pytest.Config) -> None:
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    from live import LiveServer
+
+    server = LiveServer(tmp_path_factory.mktemp("live") / "diplo.db").start()
+    yield server
+    server.stop()

@@ -30,7 +30,7 @@ def _problem(description: str) -> ResponseSpec:
 
 APPEND_RESPONSES = {
     200: ResponseSpec(
-        list[ReceiptOut],
+        ReceiptOut | list[ReceiptOut],  # type: ignore[arg-type]
         description="Already in the log with identical content: the original receipt(s), nothing appended",
     ),
     400: _problem("A query parameter is not valid"),

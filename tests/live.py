@@ -1,0 +1,90 @@
+"""A real diplo server in a subprocess, on a free loopback port, with its own database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+DIPLO = str(Path(sys.executable).parent / "diplo")
+ADMIN = "test-admin-token-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, db: Path, *, seed: bool = False, env: dict[str, str] | None = None, server: str = "granian"):
+        self.db = db
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = db.parent / f"server-{self.port}.log"
+        self.out_path = db.parent / f"server-{self.port}.out"
+        self.env = {
+            **os.environ,
+            "DIPLO_DB": str(db),
+            "DIPLO_ADMIN_TOKEN": ADMIN,
+            "DIPLO_SEED": "1" if seed else "0",
+            "DIPLO_LOG_FORMAT": "json",
+            **(env or {}),
+        }
+        self.server = server
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> LiveServer:
+        self.process = subprocess.Popen(
+            [DIPLO, "serve", "--port", str(self.port), "--server", self.server],
+            env=self.env,
+            stdout=self.out_path.open("ab"),
+            stderr=self.log_path.open("ab"),
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become healthy")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def token(self, role: str, name: str) -> str:
+        out = subprocess.run(
+            [DIPLO, "token", "create", "--db", str(self.db), "--role", role, "--name", name],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip().splitlines()[-1]
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def logs(self) -> str:
+        return self.log_path.read_text()
