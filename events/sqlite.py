@@ -40,6 +40,8 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connectio
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts stay in memory
+    conn.execute("PRAGMA temp_store=MEMORY")
     return conn
 
 
@@ -152,38 +154,25 @@ class SQLiteLog:
             self._commit_group(conn, group)
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[_Request]) -> None:
+        """One transaction and one fsync for the whole group; each request gets its own answer.
+
+        The fast path checks every request in memory and writes the group's rows with one
+        executemany. If writing fails unexpectedly, the group is redone one request at a time
+        under savepoints, so one bad request can never fail its neighbours.
+        """
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             for request in group:
                 request.future.set_exception(Unavailable(f"the database is busy ({error}); retry shortly"))
             return
-        outcomes: list[tuple[_Request, object, BaseException | None]] = []
-        appended: list[StoredEvent] = []
         try:
-            head_seq, head_hash, head_time = _head_row(conn)
-            recorded_at = clock.next_instant(head_time)
-            for request in group:
-                work = request.work
-                conn.execute("SAVEPOINT request")
-                try:
-                    if work is not None:
-                        result: object = work(conn)
-                        rows: list[StoredEvent] = []
-                    else:
-                        result, rows = self._append_one(conn, request, head_seq, head_hash, recorded_at)
-                        for hook in self._hooks:
-                            hook(conn, rows)
-                    conn.execute("RELEASE request")
-                except Exception as error:  # each request gets its own error; neighbours go on
-                    conn.execute("ROLLBACK TO request")
-                    conn.execute("RELEASE request")
-                    outcomes.append((request, None, error))
-                    continue
-                if rows:
-                    head_seq, head_hash = rows[-1].seq, rows[-1].hash
-                    appended.extend(rows)
-                outcomes.append((request, result, None))
+            try:
+                outcomes, appended = self._write_group(conn, group)
+            except sqlite3.Error:
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                outcomes, appended = self._write_one_by_one(conn, group)
             conn.execute("COMMIT")
         except BaseException as error:
             if conn.in_transaction:
@@ -212,123 +201,59 @@ class SQLiteLog:
             for listener in listeners:
                 listener(appended)
 
-    def _append_one(
-        self, conn: sqlite3.Connection, request: _Request, head_seq: int, head_hash: str, recorded_at: str
-    ) -> tuple[list[Receipt], list[StoredEvent]]:
-        events = request.events
-        channels = {e.channel for e in events}
-        versions: dict[str, int] = {c: _channel_version(conn, c) for c in channels}
-        if request.expected_version is not None:
-            if len(channels) != 1:
-                raise InvalidEvent("expected_version applies to one channel; this batch spans several")
-            (channel,) = channels
-            if versions[channel] != request.expected_version:
-                raise Conflict(
-                    f"channel {channel} is at version {versions[channel]}, not the expected {request.expected_version};"
-                    " read it again and retry",
-                    channel,
-                    versions[channel],
-                )
-        ids = [str(e.id) for e in events]
-        stored = {row.id: row for row in _rows_by_ids(conn, ids)}
-        batch: dict[str, StoredEvent] = {}
-        receipts: list[Receipt] = []
-        rows: list[StoredEvent] = []
-        for index, event in enumerate(events):
+    def _write_group(
+        self, conn: sqlite3.Connection, group: list[_Request]
+    ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent]]:
+        """Check each request in memory against the group's view of the log, then write once."""
+        head_seq, head_hash, head_time = _head_row(conn)
+        view = _GroupView(
+            conn, [e for r in group for e in r.events], head_seq, head_hash, clock.next_instant(head_time)
+        )
+        outcomes: list[tuple[_Request, object, BaseException | None]] = []
+        for request in group:
+            if request.work is not None:
+                outcomes.append((request, None, None))  # run below, after the appends it may depend on
+                continue
             try:
-                receipt, row = self._place(
-                    conn, event, stored, batch, versions, head_seq, head_hash, recorded_at, request.writer
-                )
+                outcomes.append((request, view.place(request), None))
             except (LogError, InvalidEvent) as error:
-                error.index = index  # type: ignore[attr-defined]
-                raise
-            receipts.append(receipt)
-            if row is not None:
-                head_seq, head_hash = row.seq, row.hash
-                versions[row.channel] = row.version
-                batch[row.id] = row
-                rows.append(row)
-        conn.executemany(
-            f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    r.seq,
-                    r.id,
-                    r.type,
-                    r.channel,
-                    r.version,
-                    r.occurred_on,
-                    r.recorded_at,
-                    r.body,
-                    r.prev_hash,
-                    r.hash,
-                    r.writer,
-                )
-                for r in rows
-            ],
-        )
-        return receipts, rows
+                outcomes.append((request, None, error))
+        _insert(conn, view.rows)
+        for hook in self._hooks:
+            hook(conn, view.rows)
+        for i, (request, _, _) in enumerate(outcomes):
+            if request.work is not None:
+                outcomes[i] = (request, request.work(conn), None)
+        return outcomes, view.rows
 
-    def _place(
-        self,
-        conn: sqlite3.Connection,
-        event: Event,
-        stored: dict[str, StoredEvent],
-        batch: dict[str, StoredEvent],
-        versions: dict[str, int],
-        head_seq: int,
-        head_hash: str,
-        recorded_at: str,
-        writer: str | None,
-    ) -> tuple[Receipt, StoredEvent | None]:
-        """One event's place in the log: its original receipt, or a new row."""
-        event_id = str(event.id)
-        body = encode(event)
-        earlier = stored.get(event_id) or batch.get(event_id)
-        if earlier is not None:
-            if earlier.body != body:
-                raise Conflict(f"id {event_id} is already in the log with other content; use a new id")
-            return _receipt(earlier, created=False), None
-        version = versions[event.channel]
-        self._check_fits(conn, event, version, batch)
-        digest = chain_hash(head_hash, body)
-        row = StoredEvent(
-            seq=head_seq + 1,
-            id=event_id,
-            type=event.__struct_config__.tag,  # type: ignore[arg-type]
-            channel=event.channel,
-            version=version + 1,
-            occurred_on=event.occurred_on.isoformat(),
-            recorded_at=recorded_at,
-            body=body,
-            prev_hash=head_hash,
-            hash=digest,
-            writer=writer,
-        )
-        return _receipt(row, created=True), row
-
-    def _check_fits(self, conn: sqlite3.Connection, event: Event, version: int, batch: dict[str, StoredEvent]) -> None:
-        tag = event.__struct_config__.tag
-        if version == 0 and tag != "channel_established":
-            raise Refused(f"channel {event.channel} is not established; append its channel_established event first")
-        if version > 0 and tag == "channel_established":
-            raise Conflict(f"channel {event.channel} is already established", event.channel, version)
-        if isinstance(event, EventCorrected | EventRetracted):
-            verb = "correct" if isinstance(event, EventCorrected) else "retract"
-            target_id = str(event.target_id)
-            target = batch.get(target_id) or next(iter(_rows_by_ids(conn, [target_id])), None)
-            if target is None:
-                raise Refused(f"target_id: no event {target_id} in the log to {verb}")
-            if target.channel != event.channel:
-                raise Refused(f"target_id: event {target_id} is on channel {target.channel}, not {event.channel}")
-            if isinstance(event, EventRetracted) and target.type == "channel_established":
-                raise Refused("target_id: a channel_established event cannot be retracted; close the channel instead")
-            if target.type == "event_retracted" or (
-                isinstance(event, EventCorrected) and target.type == "event_corrected"
-            ):
-                raise Refused(f"target_id: a {target.type} event cannot be {verb}ed")
-            if isinstance(event, EventCorrected):
-                _check_correction(event, target)
+    def _write_one_by_one(
+        self, conn: sqlite3.Connection, group: list[_Request]
+    ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent]]:
+        """The slow path: each request under its own savepoint."""
+        outcomes: list[tuple[_Request, object, BaseException | None]] = []
+        appended: list[StoredEvent] = []
+        for request in group:
+            conn.execute("SAVEPOINT request")
+            try:
+                if request.work is not None:
+                    result: object = request.work(conn)
+                    rows: list[StoredEvent] = []
+                else:
+                    head_seq, head_hash, head_time = _head_row(conn)
+                    view = _GroupView(conn, request.events, head_seq, head_hash, clock.next_instant(head_time))
+                    result, rows = view.place(request), view.rows
+                    _insert(conn, rows)
+                    for hook in self._hooks:
+                        hook(conn, rows)
+                conn.execute("RELEASE request")
+            except Exception as error:
+                conn.execute("ROLLBACK TO request")
+                conn.execute("RELEASE request")
+                outcomes.append((request, None, error))
+                continue
+            appended.extend(rows)
+            outcomes.append((request, result, None))
+        return outcomes, appended
 
     def subscribe(self, listener: Callable[[Sequence[StoredEvent]], None]) -> Callable[[], None]:
         """Call listener (on the writer thread) with each committed group of new rows."""
@@ -411,6 +336,136 @@ class SQLiteLog:
             conn.close()
 
 
+class _GroupView:
+    """The log as one group's requests see it: versions, ids and the head, updated as rows are placed."""
+
+    def __init__(self, conn: sqlite3.Connection, events: Sequence[Event], head_seq: int, head_hash: str, now: str):
+        self.conn = conn
+        self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, now
+        self.versions = _channel_versions(conn, {e.channel for e in events})
+        self.placed: dict[str, StoredEvent] = {row.id: row for row in _rows_by_ids(conn, [str(e.id) for e in events])}
+        self.rows: list[StoredEvent] = []
+
+    def place(self, request: _Request) -> list[Receipt]:
+        """Place a request's events all-or-nothing; on a refusal the view is left as it was."""
+        events = request.events
+        channels = {e.channel for e in events}
+        if request.expected_version is not None:
+            if len(channels) != 1:
+                raise InvalidEvent("expected_version applies to one channel; this batch spans several")
+            (channel,) = channels
+            current = self.versions.get(channel, 0)
+            if current != request.expected_version:
+                raise Conflict(
+                    f"channel {channel} is at version {current}, not the expected {request.expected_version};"
+                    " read it again and retry",
+                    channel,
+                    current,
+                )
+        versions = {c: self.versions.get(c, 0) for c in channels}
+        head_seq, head_hash = self.head_seq, self.head_hash
+        new: dict[str, StoredEvent] = {}
+        receipts: list[Receipt] = []
+        for index, event in enumerate(events):
+            try:
+                event_id = str(event.id)
+                body = encode(event)
+                earlier = new.get(event_id) or self.placed.get(event_id)
+                if earlier is not None:
+                    if earlier.body != body:
+                        raise Conflict(f"id {event_id} is already in the log with other content; use a new id")
+                    receipts.append(_receipt(earlier, created=earlier.id in new))
+                    continue
+                version = versions[event.channel]
+                self._check_fits(event, version, new)
+            except (LogError, InvalidEvent) as error:
+                error.index = index
+                raise
+            digest = chain_hash(head_hash, body)
+            row = StoredEvent(
+                seq=head_seq + 1,
+                id=event_id,
+                type=event.__struct_config__.tag,  # type: ignore[arg-type]
+                channel=event.channel,
+                version=version + 1,
+                occurred_on=event.occurred_on.isoformat(),
+                recorded_at=self.recorded_at,
+                body=body,
+                prev_hash=head_hash,
+                hash=digest,
+                writer=request.writer,
+            )
+            versions[event.channel] = row.version
+            head_seq, head_hash = row.seq, digest
+            new[event_id] = row
+            receipts.append(_receipt(row, created=True))
+        self.versions.update(versions)
+        self.head_seq, self.head_hash = head_seq, head_hash
+        self.placed.update(new)
+        self.rows.extend(new.values())
+        return receipts
+
+    def _lookup(self, event_id: str, new: dict[str, StoredEvent]) -> StoredEvent | None:
+        return new.get(event_id) or self.placed.get(event_id) or next(iter(_rows_by_ids(self.conn, [event_id])), None)
+
+    def _check_fits(self, event: Event, version: int, new: dict[str, StoredEvent]) -> None:
+        tag = event.__struct_config__.tag
+        if version == 0 and tag != "channel_established":
+            raise Refused(f"channel {event.channel} is not established; append its channel_established event first")
+        if version > 0 and tag == "channel_established":
+            raise Conflict(f"channel {event.channel} is already established", event.channel, version)
+        if isinstance(event, EventCorrected | EventRetracted):
+            verb = "correct" if isinstance(event, EventCorrected) else "retract"
+            target_id = str(event.target_id)
+            target = self._lookup(target_id, new)
+            if target is None:
+                raise Refused(f"target_id: no event {target_id} in the log to {verb}")
+            if target.channel != event.channel:
+                raise Refused(f"target_id: event {target_id} is on channel {target.channel}, not {event.channel}")
+            if isinstance(event, EventRetracted) and target.type == "channel_established":
+                raise Refused("target_id: a channel_established event cannot be retracted; close the channel instead")
+            if target.type == "event_retracted" or (
+                isinstance(event, EventCorrected) and target.type == "event_corrected"
+            ):
+                raise Refused(f"target_id: a {target.type} event cannot be {verb}ed")
+            if isinstance(event, EventCorrected):
+                _check_correction(event, target)
+
+
+def _insert(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
+    conn.executemany(
+        f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                r.seq,
+                r.id,
+                r.type,
+                r.channel,
+                r.version,
+                r.occurred_on,
+                r.recorded_at,
+                r.body,
+                r.prev_hash,
+                r.hash,
+                r.writer,
+            )
+            for r in rows
+        ],
+    )
+
+
+def _channel_versions(conn: sqlite3.Connection, channels: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    names = sorted(channels)
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            conn.execute(f"SELECT channel, max(version) FROM events WHERE channel IN ({marks}) GROUP BY channel", chunk)
+        )
+    return found
+
+
 def _receipt(row: StoredEvent, *, created: bool) -> Receipt:
     return Receipt(
         id=row.id, seq=row.seq, version=row.version, recorded_at=row.recorded_at, hash=row.hash, created=created
@@ -433,11 +488,6 @@ def _check_correction(event: EventCorrected, target: StoredEvent) -> None:
 def _head_row(conn: sqlite3.Connection) -> tuple[int, str, str]:
     row = conn.execute("SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     return (row[0], row[1], row[2]) if row else (0, GENESIS, "")
-
-
-def _channel_version(conn: sqlite3.Connection, channel: str) -> int:
-    row = conn.execute("SELECT max(version) FROM events WHERE channel = ?", (channel,)).fetchone()
-    return row[0] or 0
 
 
 def _rows_by_ids(conn: sqlite3.Connection, ids: list[str]) -> list[StoredEvent]:
