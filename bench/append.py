@@ -158,8 +158,10 @@ def main() -> None:
     print(f"{'workload':48} {'diplo ev/s':>12} {'baseline ev/s':>14} {'ratio':>7}")
     for label, rate, base in rows:
         print(f"{label:48} {rate:12,.0f} {base:14,.0f} {rate / base:6.2f}x")
-    print(f"\nbaselines: bare sqlite3 one commit per event sequential {base_seq:,.0f} ev/s;"
-          f" 32 threads on one connection {base_conc:,.0f} ev/s; executemany 1,000/commit {base_batch:,.0f} ev/s")
+    print(
+        f"\nbaselines: bare sqlite3 one commit per event sequential {base_seq:,.0f} ev/s;"
+        f" 32 threads on one connection {base_conc:,.0f} ev/s; executemany 1,000/commit {base_batch:,.0f} ev/s"
+    )
 
 
 if __name__ == "__main__":

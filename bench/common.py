@@ -39,11 +39,18 @@ def establishments(names: list[str]) -> list[Event]:
     ]
 
 
-def generated(count: int, names: list[str], seed: int = 7) -> list[Event]:
+def generated(count: int, names: list[str], seed: int = 7, start: int = 0) -> list[Event]:
     """A realistic mix: mostly meetings, some suspensions/resumptions, a few sanctions and commitments."""
-    rng = random.Random(seed)
-    kinds = ["meeting_held"] * 6 + ["meeting_scheduled", "talks_cancelled", "channel_suspended", "channel_resumed",
-                                     "commitment_made", "official_changed", "sanction_applied"]
+    rng = random.Random(seed + start)
+    kinds = ["meeting_held"] * 6 + [
+        "meeting_scheduled",
+        "talks_cancelled",
+        "channel_suspended",
+        "channel_resumed",
+        "commitment_made",
+        "official_changed",
+        "sanction_applied",
+    ]
     extra = {
         "meeting_scheduled": lambda day: {"scheduled_for": day + dt.timedelta(days=30)},
         "talks_cancelled": lambda day: {"reason": "postponed", "mode": "postponed"},
@@ -53,13 +60,17 @@ def generated(count: int, names: list[str], seed: int = 7) -> list[Event]:
         "sanction_applied": lambda day: {"target": f"person-{rng.randrange(500)}", "by": "AAA"},
     }
     events = []
-    for i in range(count):
+    for i in range(start, start + count):
         kind = rng.choice(kinds)
         day = START + dt.timedelta(days=1 + i // 400)  # valid time moves forward with the log
         events.append(
             EVENT_TYPES[kind](
-                id=uuid.UUID(int=rng.getrandbits(128), version=4), channel=names[i % len(names)], occurred_on=day,
-                summary=f"{kind} #{i}", sources=SOURCE, **extra.get(kind, lambda d: {})(day),
+                id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                channel=names[i % len(names)],
+                occurred_on=day,
+                summary=f"{kind} #{i}",
+                sources=SOURCE,
+                **extra.get(kind, lambda d: {})(day),
             )
         )
     return events

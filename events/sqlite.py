@@ -327,6 +327,14 @@ class SQLiteLog:
             )
         return result
 
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the database file (after a bulk write such as a replay)."""
+        conn = connect(self.path, synchronous=self._synchronous)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join(timeout=10)

@@ -51,6 +51,7 @@ class Projections:
     # -- rebuilding ----------------------------------------------------------
     def replay(self, progress: replay.Progress | None = None) -> replay.ReplayStats:
         stats = self.log.run_in_writer(lambda conn: replay.rebuild_and_swap(conn, progress))
+        self.log.checkpoint()  # the rebuild rewrote every projection row; later appends should not pay for it
         self.last_replay = stats  # type: ignore[assignment]
         return stats  # type: ignore[return-value]
 

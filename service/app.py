@@ -8,8 +8,10 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
 from service import logs, openapi, problems
 from service.auth import FailureBrake
@@ -17,6 +19,7 @@ from service.metrics import GROUP_SIZE, MetricsController, prometheus_config
 from service.routes.channels import ChannelController, RegisterController
 from service.routes.events import EventController
 from service.routes.system import SystemController
+from service.routes.web import WebController
 from service.runtime import open_runtime
 from service.settings import Settings
 from service.stream import Broadcaster
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RegisterController,
             SystemController,
             MetricsController,
+            WebController,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         on_startup=[start],
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[logs.request_log_middleware, prometheus_config.middleware],
         exception_handlers={Exception: problems.internal_error},
         request_max_body_size=settings.max_body_bytes,
+        template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         openapi_config=openapi.config(version("diplo")),
         cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
         response_headers=[

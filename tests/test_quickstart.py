@@ -23,8 +23,9 @@ def test_readme_run_command_starts_a_seeded_service_from_a_fresh_clone(tmp_path:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "DIPLO_ADMIN_TOKEN", "DIPLO_SEED")}
     env |= {"DIPLO_PORT": str(port), "DIPLO_DB": str(tmp_path / "quickstart.db"), "DIPLO_LOG_FORMAT": "json"}
     out = (tmp_path / "out.txt").open("w+")
-    process = subprocess.Popen(["bash", "-c", run], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", "-c", run], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 600

@@ -18,6 +18,7 @@ from service.auth import require
 from service.metrics import APPEND_SECONDS, APPENDS
 from service.problems import Problem, not_found
 from service.routes.params import as_of_date
+from service.routes.web import event_page
 from service.schemas import EventOut, EventsPage, ReceiptOut
 
 MAX_PAGE = 1_000
@@ -136,9 +137,21 @@ class EventController(Controller):
         responses={404: _problem("No event with this id")},
         sync_to_thread=False,
     )
-    def one(self, state: State, event_id: Annotated[Any, Parameter(description="The event's UUID")]) -> EventOut:
-        """One event, with what the server added (seq, version, recorded_at, hash)."""
+    def one(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        event_id: Annotated[Any, Parameter(description="The event's UUID")],
+    ) -> Response[EventOut]:
+        """One event, with what the server added (seq, version, recorded_at, hash).
+
+        A browser (Accept: text/html) gets the event's page, with the corrections and retractions of it.
+        """
+        if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
+            page = event_page(state, str(event_id))
+            if page is not None:
+                return page  # a Template is a Response
         row = state.runtime.log.get(str(event_id))
         if row is None:
             raise not_found(f"no event {event_id} in the log")
-        return EventOut.of(row)
+        return Response(EventOut.of(row))
