@@ -111,10 +111,17 @@ def write_sanctions(conn: sqlite3.Connection, intervals: Sequence[SanctionInterv
     )
 
 
-def read_sanction_intervals(conn: sqlite3.Connection, open_only: bool = False) -> list[SanctionInterval]:
+def read_sanction_intervals(
+    conn: sqlite3.Connection, open_for: set[tuple[str, str]] | None = None
+) -> list[SanctionInterval]:
+    """All intervals, or only the open ones of the given (target, by) pairs."""
     sql = "SELECT target, by_party, program, since, until, event_ids, first_seq FROM sanction_intervals"
-    if open_only:
-        sql += " WHERE until IS NULL"
+    params: list[str] = []
+    if open_for is not None:
+        if not open_for:
+            return []
+        sql += " WHERE until IS NULL AND (" + " OR ".join(["(target = ? AND by_party = ?)"] * len(open_for)) + ")"
+        params = [v for pair in sorted(open_for) for v in pair]
     return [
         SanctionInterval(
             target=t,
@@ -125,7 +132,7 @@ def read_sanction_intervals(conn: sqlite3.Connection, open_only: bool = False) -
             event_ids=ids.split(","),
             first_seq=f,
         )
-        for t, b, p, s, u, ids, f in conn.execute(sql + " ORDER BY first_seq")
+        for t, b, p, s, u, ids, f in conn.execute(sql + " ORDER BY first_seq", params)
     ]
 
 
@@ -198,7 +205,8 @@ def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) 
     sanction_rows = [r for r in rows if r.type in SANCTION_TYPES]
     if any(r.type in AMENDMENT_TYPES for r in rows) or any(r.occurred_on < key for r in sanction_rows):
         return recompute_sanctions(conn)
-    open_ = {(i.target, i.by): i for i in read_sanction_intervals(conn, open_only=True)}
+    keys = {(r.event().target, r.event().by) for r in sanction_rows}  # type: ignore[attr-defined]
+    open_ = {(i.target, i.by): i for i in read_sanction_intervals(conn, open_for=keys)}
     touched: dict[int, SanctionInterval] = {}
     created: list[SanctionInterval] = []
     for item in effective_in_valid_order(sanction_rows, Amendments(set(), {})):
