@@ -327,6 +327,20 @@ class SQLiteLog:
             )
         return result
 
+    def backup(self, target: str | Path) -> Head:
+        """A consistent copy of the whole database, taken online (SQLite's backup API); its head."""
+        source = connect(self.path, synchronous=self._synchronous)
+        destination = sqlite3.connect(str(target))
+        try:
+            with destination:
+                source.backup(destination)
+            destination.execute("PRAGMA journal_mode=WAL")
+            seq, digest, _ = _head_row(destination)
+            return Head(seq, digest)
+        finally:
+            destination.close()
+            source.close()
+
     def checkpoint(self) -> None:
         """Fold the WAL back into the database file (after a bulk write such as a replay)."""
         conn = connect(self.path, synchronous=self._synchronous)

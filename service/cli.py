@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from events import SQLiteLog, clock
+from events import LogError, SQLiteLog, clock
 from events.sqlite import connect
 from projections import Projections
 from service import logs, tokens
@@ -64,7 +64,17 @@ def _instant(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         raise click.BadParameter(str(error)) from None
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns the log's refusals (e.g. a database of a newer schema) into a message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except LogError as error:
+            raise click.ClickException(error.message) from None
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="diplo")
 def cli() -> None:
     """diplo: the state of diplomatic communication channels, from an append-only event log."""
@@ -284,3 +294,49 @@ def token_revoke(db: Path, name: str) -> None:
     finally:
         conn.close()
     console.print(f"revoked {name!r}")
+
+
+@cli.command()
+@db_option
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(db: Path, target: Path) -> None:
+    """Copy the database online, while the service runs (SQLite's backup API).
+
+    Example: diplo backup backups/diplo-2026-11-29.db
+    """
+    if target.exists():
+        raise click.ClickException(f"{target} exists; choose a new file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log = SQLiteLog(db)
+    try:
+        head = log.backup(target)
+    finally:
+        log.close()
+    click.echo(msgspec.json.encode(head).decode())
+    console.print(f"backed up {head.seq} events to {target}; head hash {head.hash}")
+
+
+@cli.command()
+@db_option
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database file.")
+def restore(db: Path, source: Path, force: bool) -> None:
+    """Restore a backup into the database file (stop the service first); the chain is verified first.
+
+    Example: diplo restore backups/diplo-2026-11-29.db --db data/diplo.db
+    """
+    if db.exists() and not force:
+        raise click.ClickException(f"{db} exists; stop the service and pass --force to replace it")
+    backup_log = SQLiteLog(source)
+    try:
+        result = backup_log.verify()
+        if not result.ok:
+            raise click.ClickException(f"the backup's chain is broken at seq {result.bad_seq}: {result.problem}")
+        for suffix in ("-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        db.unlink(missing_ok=True)
+        head = backup_log.backup(db)
+    finally:
+        backup_log.close()
+    click.echo(msgspec.json.encode(head).decode())
+    console.print(f"restored {head.seq} events into {db}; head hash {head.hash}")

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from events import LogError
 from service import logs
 from service.runtime import ensure_admin_token, open_runtime, seed
 from service.settings import Settings
@@ -16,6 +17,8 @@ def prepare(settings: Settings) -> tuple[str | None, int]:
     runtime = open_runtime(settings)
     try:
         loaded = seed(runtime)
+        if runtime.read_only_reason:
+            click.echo(f"WARNING: {runtime.read_only_reason}", err=True)
     finally:
         runtime.close()
     token = ensure_admin_token(settings)
@@ -43,7 +46,10 @@ def banner(settings: Settings, token: str | None, seeded: int) -> str:
 
 def run(settings: Settings, server: str = "granian") -> None:
     logs.configure(settings.log_format)
-    token, seeded = prepare(settings)
+    try:
+        token, seeded = prepare(settings)
+    except LogError as error:  # a database of a newer schema, or one that cannot be opened
+        raise click.ClickException(error.message) from None
     click.echo(banner(settings, token, seeded), err=False)
     # The server process builds the app from the environment (granian imports it by name).
     os.environ.update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,7 @@ class LiveServer:
             env=self.env,
             stdout=self.out_path.open("ab"),
             stderr=self.log_path.open("ab"),
+            start_new_session=True,  # its own process group: the server and its worker die together
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -61,15 +63,24 @@ class LiveServer:
     def stop(self, kill: bool = False) -> None:
         if self.process is None:
             return
-        if kill:
-            self.process.kill()
-        else:
-            self.process.terminate()
+        group = os.getpgid(self.process.pid)
+        os.killpg(group, signal.SIGKILL if kill else signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(group, signal.SIGKILL)
             self.process.wait()
+        if kill:
+            return self._forget()
+        # A graceful stop lets the worker exit on its own; make sure none is left behind.
+        time.sleep(0.2)
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._forget()
+
+    def _forget(self) -> None:
         self.process = None
 
     def token(self, role: str, name: str) -> str:

@@ -1,0 +1,204 @@
+"""Hostile input and the security promises: fuzzed decoding, slow clients, tokens, CORS, brakes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from factory import event_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from live import ADMIN, LiveServer
+
+from events import InvalidEvent, clock, decode_events
+from service import tokens
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=25,
+)
+FIELDS = st.sampled_from(
+    [
+        "type",
+        "id",
+        "channel",
+        "occurred_on",
+        "summary",
+        "sources",
+        "confidence",
+        "name",
+        "parties",
+        "reason",
+        "mode",
+        "target_id",
+        "changes",
+        "scheduled_for",
+        "round",
+        "by",
+    ]
+)
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_random_bytes_only_ever_fail_validation(data: bytes) -> None:
+    try:
+        decode_events(data)
+    except InvalidEvent as error:
+        assert error.message
+
+
+@FUZZ
+@given(JSON)
+def test_random_json_only_ever_fails_validation(value: object) -> None:
+    try:
+        decode_events(json.dumps(value))
+    except InvalidEvent as error:
+        assert error.message
+
+
+@FUZZ
+@given(
+    st.sampled_from(["meeting_held", "channel_suspended", "event_corrected", "sanction_applied"]),
+    st.dictionaries(FIELDS, JSON, max_size=4),
+)
+def test_mutated_events_only_ever_fail_validation(type_: str, changes: dict) -> None:
+    body = event_dict(type_) | changes
+    try:
+        events, _ = decode_events(json.dumps(body))
+    except InvalidEvent as error:
+        assert error.message
+    else:
+        assert events[0].channel
+
+
+@FUZZ
+@given(st.text(max_size=40))
+def test_time_parameters_only_ever_fail_with_a_message(value: str) -> None:
+    for parse in (clock.parse_as_of, clock.parse_known_at):
+        try:
+            parse(value)
+        except ValueError as error:
+            assert str(error).startswith(("as_of:", "known_at:"))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(max_size=40),
+    st.sampled_from(
+        ["/channels", "/channels/us-cn-mmca", "/sanctions", "/events", "/channels/us-cn-mmca/timeline", "/commitments"]
+    ),
+    st.sampled_from(["as_of", "known_at", "channel", "type", "after", "limit", "from", "to"]),
+)
+def test_query_parameters_never_cause_a_server_error(live: LiveServer, value: str, path: str, name: str) -> None:
+    answer = httpx.get(live.url + path, params={name: value}, timeout=10)
+    assert answer.status_code < 500, (path, name, value, answer.text)
+
+
+def test_sql_meaningful_strings_change_nothing(live: LiveServer) -> None:
+    head = httpx.get(live.url + "/log/head").json()
+    nasty = ["'; DROP TABLE events; --", "1 OR 1=1", '" OR ""="', "us-cn-mmca' --", "%", "_", "\\", "\x00"]
+    for value in nasty:
+        for path in ("/channels", "/events", "/sanctions"):
+            for name in ("as_of", "known_at", "channel", "type", "from"):
+                assert httpx.get(live.url + path, params={name: value}).status_code < 500
+        assert httpx.get(f"{live.url}/channels/{quote(value, safe='')}").status_code in (400, 404)
+    assert httpx.get(live.url + "/log/head").json() == head
+
+
+def test_a_slow_client_cannot_hold_the_writer(live: LiveServer) -> None:
+    with live.client(ADMIN) as admin:
+        admin.post("/events", json=event_dict("channel_established", "slow-test", "2000-01-01"))
+    slow = socket.create_connection(("127.0.0.1", live.port))
+    slow.sendall(
+        b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + ADMIN.encode()
+        + b'\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"type": '
+    )
+    try:
+        started = time.monotonic()
+        with live.client(ADMIN) as admin:
+            for day in ("2001-01-01", "2001-01-02", "2001-01-03"):
+                assert admin.post("/events", json=event_dict("meeting_held", "slow-test", day)).status_code == 201
+        assert time.monotonic() - started < 3  # the half-sent body holds nothing but its own connection
+    finally:
+        slow.close()
+
+
+def test_tokens_are_stored_only_as_hashes(live: LiveServer) -> None:
+    secret = live.token("writer", "hash-check")
+    conn = sqlite3.connect(live.db)
+    try:
+        rows = conn.execute("SELECT name, role, token_hash FROM tokens").fetchall()
+        dump = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    assert ("hash-check", "writer", tokens.hash_token(secret)) in rows
+    assert secret not in dump and ADMIN not in dump
+
+
+def test_cors_is_off_by_default(live: LiveServer) -> None:
+    answer = httpx.options(
+        live.url + "/channels", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert "access-control-allow-origin" not in answer.headers
+    plain = httpx.get(live.url + "/channels", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in plain.headers
+    assert plain.headers["x-content-type-options"] == "nosniff"
+
+
+def test_cors_can_be_configured(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "cors.db", env={"DIPLO_CORS_ORIGINS": "https://newsroom.example"}).start()
+    try:
+        answer = httpx.get(server.url + "/channels", headers={"Origin": "https://newsroom.example"})
+        assert answer.headers["access-control-allow-origin"] == "https://newsroom.example"
+        other = httpx.get(server.url + "/channels", headers={"Origin": "https://evil.example"})
+        assert other.headers.get("access-control-allow-origin") != "https://evil.example"
+    finally:
+        server.stop()
+
+
+def test_repeated_bad_tokens_are_slowed_and_logged(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "brake.db").start()
+    try:
+        statuses = [
+            httpx.post(server.url + "/events", json={}, headers={"Authorization": f"Bearer guess-{i}"}).status_code
+            for i in range(12)
+        ]
+        assert statuses[:10] == [401] * 10
+        throttled = httpx.post(server.url + "/events", json={}, headers={"Authorization": f"Bearer {ADMIN}"})
+        assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
+        assert statuses[-1] == 429
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
+    assert sum(r.get("event") == "auth.bad_token" for r in lines) == 10
+    assert any(r.get("event") == "auth.throttled" for r in lines)
+    assert "guess-" not in server.logs()
+
+
+@pytest.mark.parametrize("path", ["/admin/replay", "/admin/verify"])
+def test_admin_routes_need_an_admin_token_in_every_combination(live: LiveServer, path: str) -> None:
+    writer = live.token("writer", f"w-{path.rsplit('/', 1)[-1]}")
+    attempts = [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic " + ADMIN},
+        {"Authorization": f"bearer {writer}"},
+        {"Authorization": f"Bearer {ADMIN}x"},
+        {"Authorization": f"Bearer {ADMIN[:-1]}"},
+        {"X-Api-Key": ADMIN},
+    ]
+    for headers in attempts:
+        assert httpx.post(live.url + path, headers=headers).status_code in (401, 403), headers
+    assert httpx.post(live.url + path, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 200
