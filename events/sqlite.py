@@ -579,6 +579,17 @@ def stream_by_channel(conn: sqlite3.Connection) -> Iterator[StoredEvent]:
             yield _row(values)
 
 
+def stream_types(conn: sqlite3.Connection, types: Sequence[str]) -> Iterator[StoredEvent]:
+    """Every event of these types in valid-time order (occurred_on, seq), streamed."""
+    marks = ",".join("?" * len(types))
+    cursor = conn.execute(
+        f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) ORDER BY occurred_on, seq", tuple(types)
+    )
+    while chunk := cursor.fetchmany(5_000):
+        for values in chunk:
+            yield _row(values)
+
+
 def head_seq(conn: sqlite3.Connection) -> int:
     return _head_row(conn)[0]
 

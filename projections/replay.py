@@ -7,14 +7,17 @@ transaction, so no reader ever sees a half-built projection.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 
 import msgspec
 
-from events.sqlite import head_seq, read_types, stream_by_channel
-from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
+from events.log import StoredEvent
+from events.sqlite import head_seq, read_types, stream_by_channel, stream_types
+from projections.amendments import AMENDMENT_TYPES, Amendments, Effective
 from projections.sanctions import SANCTION_TYPES, fold_sanctions
 from projections.state import ChannelState
 from projections.tables import PROJECTION_TABLES, create_tables, set_meta, write_channel, write_sanctions
@@ -37,42 +40,52 @@ class Drift(msgspec.Struct, kw_only=True):
 
 
 def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = None) -> tuple[ReplayStats, str]:
-    """Fill fresh ``<table><suffix>`` tables from the log; returns stats and the sanctions key."""
+    """Fill fresh ``<table><suffix>`` tables from the log in one streaming pass; stats and the sanctions key.
+
+    Memory stays bounded: a channel's events stream through the fold straight into its history rows.
+    Only a channel with corrections or retractions is read whole, since a correction may move an event.
+    """
     started = time.perf_counter()
     for table in PROJECTION_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
     create_tables(conn, suffix)
     checkpoint = head_seq(conn)
-    amendments = Amendments.collect(read_types(conn, AMENDMENT_TYPES))
-    count = channels = 0
-    channel: str | None = None
-    rows: list = []
+    amendment_rows = [r for r in read_types(conn, AMENDMENT_TYPES) if r.seq <= checkpoint]
+    amendments = Amendments.collect(amendment_rows)
+    amended_channels = {r.channel for r in amendment_rows}
+    count = 0
 
-    def flush() -> None:
-        nonlocal channels
-        if channel is not None:
-            write_channel(
-                conn, channel, ChannelState(channel=channel), effective_in_valid_order(rows, amendments), suffix
-            )
-            channels += 1
+    def counted(rows: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
+        nonlocal count
+        for row in rows:
+            if row.seq > checkpoint:
+                continue
+            count += 1
+            if progress is not None and count % 10_000 == 0:
+                progress(10_000)
+            yield row
 
-    for row in stream_by_channel(conn):
-        if row.seq > checkpoint:
-            continue
-        if row.channel != channel:
-            flush()
-            channel, rows = row.channel, []
-        rows.append(row)
-        count += 1
-        if progress is not None and count % 10_000 == 0:
-            progress(10_000)
-    flush()
+    channels = 0
+    for channel, group in itertools.groupby(counted(stream_by_channel(conn)), key=attrgetter("channel")):
+        items: Iterable[Effective] = (e for e in map(amendments.apply, group) if e is not None)
+        if channel in amended_channels:
+            items = sorted(items, key=attrgetter("key"))
+        write_channel(conn, channel, ChannelState(channel=channel), items, suffix)
+        channels += 1
     if progress is not None:
         progress(count % 10_000)
-    sanction_events = effective_in_valid_order(
-        [r for r in read_types(conn, SANCTION_TYPES) if r.seq <= checkpoint], amendments
-    )
-    write_sanctions(conn, fold_sanctions(sanction_events), suffix)
+    sanction_rows = (r for r in stream_types(conn, SANCTION_TYPES) if r.seq <= checkpoint)
+    sanction_events: Iterable[Effective] = (e for e in map(amendments.apply, sanction_rows) if e is not None)
+    if amendments:
+        sanction_events = sorted(sanction_events, key=attrgetter("key"))
+    last_key = [""]
+
+    def remember(items: Iterable[Effective]) -> Iterator[Effective]:
+        for item in items:
+            last_key[0] = item.key[0]
+            yield item
+
+    write_sanctions(conn, fold_sanctions(remember(sanction_events)), suffix)
     seconds = time.perf_counter() - started
     stats = ReplayStats(
         events=count,
@@ -81,7 +94,7 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
         events_per_second=round(count / seconds if seconds else 0.0, 1),
         checkpoint=checkpoint,
     )
-    return stats, sanction_events[-1].key[0] if sanction_events else ""
+    return stats, last_key[0]
 
 
 def rebuild_and_swap(conn: sqlite3.Connection, progress: Progress | None = None) -> ReplayStats:

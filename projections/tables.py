@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from events.log import StoredEvent
 from events.sqlite import read_channel_types, read_rows, read_types
@@ -72,20 +72,22 @@ def set_meta(conn: sqlite3.Connection, checkpoint: int, sanctions_key: str | Non
 
 
 def write_channel(
-    conn: sqlite3.Connection, channel: str, start: ChannelState, events: Sequence[Effective], suffix: str = ""
+    conn: sqlite3.Connection, channel: str, start: ChannelState, events: Iterable[Effective], suffix: str = ""
 ) -> None:
-    """Fold events onto start, writing a history row per event and the channel's head."""
+    """Fold events onto start, writing a history row per event (in chunks) and the channel's head."""
     state = start
-    history = []
+    history: list[tuple] = []
+    last = None
+    insert = f"INSERT INTO channel_history{suffix} (channel, occurred_on, seq, status, state) VALUES (?,?,?,?,?)"
     for item in events:
         state = fold(state, item.event, item.version)
-        history.append((channel, item.key[0], item.seq, state.status, STATE_ENCODER.encode(state)))
-    conn.executemany(
-        f"INSERT INTO channel_history{suffix} (channel, occurred_on, seq, status, state) VALUES (?,?,?,?,?)",
-        history,
-    )
-    if history:
-        last = history[-1]
+        last = (channel, item.key[0], item.seq, state.status, STATE_ENCODER.encode(state))
+        history.append(last)
+        if len(history) >= 5_000:
+            conn.executemany(insert, history)
+            history.clear()
+    conn.executemany(insert, history)
+    if last is not None:
         conn.execute(
             f"INSERT OR REPLACE INTO channel_heads{suffix} (channel, occurred_on, seq, state) VALUES (?,?,?,?)",
             (channel, last[1], last[2], last[4]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -74,10 +75,8 @@ class LiveServer:
             return self._forget()
         # A graceful stop lets the worker exit on its own; make sure none is left behind.
         time.sleep(0.2)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self._forget()
 
     def _forget(self) -> None:

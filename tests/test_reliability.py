@@ -187,7 +187,8 @@ def test_a_broken_chain_stops_writes_but_not_reads(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("DROP TRIGGER events_no_update")
     conn.execute(
-        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'meeting_held on', 'meeting_held in') AS BLOB) WHERE seq = 2"
+        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'meeting_held on', 'meeting_held in') AS BLOB)"
+        " WHERE seq = 2"
     )
     conn.commit()
     conn.close()
