@@ -48,7 +48,7 @@ class FailureBrake:
 def require(role: tokens.Role):
     """A guard letting through requests whose token has at least ``role``."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # async: no thread hop per request
         runtime = connection.app.state.runtime
         if role == "reader" and not runtime.settings.read_token_required:
             return

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 
+import msgspec
 import structlog
 from litestar.logging.config import StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
@@ -26,8 +27,16 @@ def processors(as_json: bool) -> list:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if as_json:
-        return [*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        return [*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_to_json)]
     return [*shared, structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+
+
+def _to_json(event: dict, **_: object) -> str:
+    # msgspec renders a log line several times faster than json.dumps; str() for anything exotic.
+    return _ENCODER.encode(event).decode()
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
 
 
 def wants_json(log_format: str | None) -> bool:
