@@ -8,7 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
