@@ -41,7 +41,6 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connectio
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts stay in memory
-    conn.execute("PRAGMA temp_store=MEMORY")
     return conn
 
 
