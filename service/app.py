@@ -8,8 +8,8 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 

@@ -26,6 +26,10 @@ READ_ERRORS = {
 NOT_FOUND = {404: ResponseSpec(Problem, description="No such channel", media_type="application/problem+json")}
 
 
+def _unknown_channel(channel: str, known_at: str | None) -> Exception:
+    return not_found(f"no channel {channel!r}" + (f" was known at {known_at}" if known_at else " in the log"))
+
+
 class ChannelController(Controller):
     path = "/channels"
     tags = ["channels"]
@@ -44,7 +48,7 @@ class ChannelController(Controller):
         day, moment = as_of_date(as_of), known_at_instant(known_at)
         found = state.runtime.projections.channel_state(channel, day, moment)
         if found is None:
-            raise not_found(f"no channel {channel!r}" + (f" was known at {moment}" if moment else " in the log"))
+            raise _unknown_channel(channel, moment)
         return ChannelOut.of(found, day, moment)
 
     @get("/{channel:str}/timeline", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
@@ -53,7 +57,7 @@ class ChannelController(Controller):
         moment = known_at_instant(known_at)
         found = state.runtime.projections.timeline(channel, moment)
         if found is None:
-            raise not_found(f"no channel {channel!r}" + (f" was known at {moment}" if moment else " in the log"))
+            raise _unknown_channel(channel, moment)
         return TimelineOut(channel=channel, known_at=moment, intervals=found)
 
 
