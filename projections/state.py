@@ -47,53 +47,53 @@ class ChannelState(msgspec.Struct, frozen=True, kw_only=True):
     officials: dict[str, str] = {}
 
 
-def _set_status(state: ChannelState, event: Event, status: Status, reason: str | None) -> ChannelState:
-    """A status-setting event; ``since`` moves only when the status changes."""
-    since = state.since if state.status == status else event.occurred_on
-    return replace(
-        state,
-        status=status,
-        since=since,
-        reason=reason,
-        confidence=event.confidence,
-        status_event_id=str(event.id),
-    )
+def _status(state: ChannelState, event: Event, status: Status, reason: str | None) -> dict[str, object]:
+    """The changes of a status-setting event; ``since`` moves only when the status changes."""
+    return {
+        "status": status,
+        "since": state.since if state.status == status else event.occurred_on,
+        "reason": reason,
+        "confidence": event.confidence,
+        "status_event_id": str(event.id),
+    }
 
 
 def fold(state: ChannelState, event: Event, version: int = 0) -> ChannelState:
-    """Apply one event of the channel to its state."""
+    """Apply one event of the channel to its state (one new state, built once)."""
     day = event.occurred_on
+    changes: dict[str, object] = {"last_event_id": str(event.id), "version": max(state.version, version)}
     match event:
         case ChannelEstablished():
-            state = _set_status(state, event, "active", None)
-            state = replace(state, name=event.name, parties=list(event.parties), established_on=day)
+            changes |= _status(state, event, "active", None)
+            changes |= {"name": event.name, "parties": list(event.parties), "established_on": day}
         case MeetingHeld():
             if state.status != "active":
-                state = _set_status(state, event, "active", None)
+                changes |= _status(state, event, "active", None)
             next_meeting = state.next_meeting
-            if next_meeting is not None and next_meeting <= day:
-                next_meeting = None
-            state = replace(state, last_meeting=day, next_meeting=next_meeting)
+            changes |= {
+                "last_meeting": day,
+                "next_meeting": None if next_meeting and next_meeting <= day else next_meeting,
+            }
         case MeetingScheduled():
-            state = replace(state, next_meeting=event.scheduled_for)
+            changes["next_meeting"] = event.scheduled_for
         case TalksCancelled():
-            state = replace(state, last_cancelled=day, next_meeting=None)
+            changes |= {"last_cancelled": day, "next_meeting": None}
         case ChannelSuspended():
-            state = _set_status(state, event, "suspended", event.reason)
+            changes |= _status(state, event, "suspended", event.reason)
         case ChannelResumed():
-            state = _set_status(state, event, "active", None)
+            changes |= _status(state, event, "active", None)
         case ChannelClosed():
-            state = _set_status(state, event, "closed", event.reason)
+            changes |= _status(state, event, "closed", event.reason)
         case OfficialChanged():
             officials = dict(state.officials)
             if event.change == "appointed":
                 officials[event.role] = event.person
             elif officials.get(event.role) == event.person:
                 del officials[event.role]
-            state = replace(state, officials=officials)
+            changes["officials"] = officials
         case _:
             pass  # sanctions and commitments have registers of their own
-    return replace(state, last_event_id=str(event.id), version=max(state.version, version))
+    return replace(state, **changes)
 
 
 def unknown_as_of(latest: ChannelState) -> ChannelState:
