@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter, QueryParameter
 from litestar.response import ServerSentEvent
 
 from events import decode_events
@@ -90,12 +90,12 @@ class EventController(Controller):
         self,
         state: State,
         channel: Annotated[str | None, Parameter(pattern=CHANNEL_PATTERN, max_length=80)] = None,
-        type: EventType | None = None,  # noqa: A002
+        type: Annotated[EventType | None, QueryParameter()] = None,  # noqa: A002
         valid_from: Annotated[
-            str | None, Parameter(query="from", description="occurred_on >= this day", max_length=40)
+            str | None, QueryParameter(name="from", description="occurred_on >= this day", max_length=40)
         ] = None,
         valid_to: Annotated[
-            str | None, Parameter(query="to", description="occurred_on <= this day", max_length=40)
+            str | None, QueryParameter(name="to", description="occurred_on <= this day", max_length=40)
         ] = None,
         after: Annotated[int, Parameter(ge=0, description="Cursor: events with seq greater than this")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
@@ -118,7 +118,7 @@ class EventController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         after: Annotated[int | None, Parameter(ge=0, description="Start after this seq (default: the newest)")] = None,
-        last_event_id: Annotated[str | None, Parameter(header="Last-Event-ID", max_length=20)] = None,
+        last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=20)] = None,
     ) -> ServerSentEvent:
         """Server-Sent Events: every event after ``after`` (or Last-Event-ID), then each new one live.
 
