@@ -90,6 +90,10 @@ class SQLiteLog:
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self.writes_refused: ChainBroken | None = None
         self.group_listeners: list[Callable[[int], None]] = []  # told each committed group's size
+        # Writer-thread only: channel versions as of head seq _versions_at (None: unknown).
+        self._versions: dict[str, int] = {}
+        self._versions_at: int | None = None
+        self._pending_versions: tuple[dict[str, int], int] | None = None
         self._writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)
         self._writer.start()
 
@@ -165,14 +169,18 @@ class SQLiteLog:
             for request in group:
                 request.future.set_exception(Unavailable(f"the database is busy ({error}); retry shortly"))
             return
+        self._versions_at, self._pending_versions = None, None
         try:
             try:
                 outcomes, appended = self._write_group(conn, group)
             except sqlite3.Error:
+                self._pending_versions = None
                 conn.execute("ROLLBACK")
                 conn.execute("BEGIN IMMEDIATE")
                 outcomes, appended = self._write_one_by_one(conn, group)
             conn.execute("COMMIT")
+            if self._pending_versions is not None:
+                self._versions, self._versions_at = self._pending_versions
         except BaseException as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -205,8 +213,10 @@ class SQLiteLog:
     ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent]]:
         """Check each request in memory against the group's view of the log, then write once."""
         head_seq, head_hash, head_time = _head_row(conn)
+        # Channel versions learnt from earlier groups hold while the head is where we left it.
+        known = self._versions if head_seq == self._versions_at else {}
         view = _GroupView(
-            conn, [e for r in group for e in r.events], head_seq, head_hash, clock.next_instant(head_time)
+            conn, [e for r in group for e in r.events], head_seq, head_hash, clock.next_instant(head_time), known
         )
         outcomes: list[tuple[_Request, object, BaseException | None]] = []
         for request in group:
@@ -223,6 +233,7 @@ class SQLiteLog:
         for i, (request, _, _) in enumerate(outcomes):
             if request.work is not None:
                 outcomes[i] = (request, request.work(conn), None)
+        self._pending_versions = ({**known, **view.versions}, view.head_seq)
         return outcomes, view.rows
 
     def _write_one_by_one(
@@ -360,10 +371,21 @@ class SQLiteLog:
 class _GroupView:
     """The log as one group's requests see it: versions, ids and the head, updated as rows are placed."""
 
-    def __init__(self, conn: sqlite3.Connection, events: Sequence[Event], head_seq: int, head_hash: str, now: str):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        events: Sequence[Event],
+        head_seq: int,
+        head_hash: str,
+        now: str,
+        known_versions: dict[str, int] | None = None,
+    ):
         self.conn = conn
         self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, now
-        self.versions = _channel_versions(conn, {e.channel for e in events})
+        known = known_versions or {}
+        channels = {e.channel for e in events}
+        self.versions = {c: known[c] for c in channels if c in known}
+        self.versions |= _channel_versions(conn, channels - known.keys())
         self.placed: dict[str, StoredEvent] = {row.id: row for row in _rows_by_ids(conn, [str(e.id) for e in events])}
         self.rows: list[StoredEvent] = []
 

@@ -33,8 +33,9 @@ class Projections:
     def __init__(self, log: SQLiteLog):
         self.log = log
         self.last_replay: replay.ReplayStats | None = None
+        self.maintainer = tables.Maintainer()
         log.run_in_writer(tables.create_tables)
-        log.add_hook(tables.apply_rows)
+        log.add_hook(self.maintainer)
         log.run_in_writer(self._bring_up_to_date)
 
     def _bring_up_to_date(self, conn) -> None:  # type: ignore[no-untyped-def]
@@ -42,15 +43,17 @@ class Projections:
         current = tables.meta(conn)
         if current is None or current[0] != tables.PROJECTION_VERSION:
             self.last_replay = replay.rebuild_and_swap(conn)
+            self.maintainer.forget()
             return
         checkpoint = current[1]
         while rows := list(read_rows(conn, after=checkpoint, limit=5_000)):
-            tables.apply_rows(conn, rows)
+            self.maintainer(conn, rows)
             checkpoint = rows[-1].seq
 
     # -- rebuilding ----------------------------------------------------------
     def replay(self, progress: replay.Progress | None = None) -> replay.ReplayStats:
         stats = self.log.run_in_writer(lambda conn: replay.rebuild_and_swap(conn, progress))
+        self.maintainer.forget()  # the tables were replaced under it
         self.log.checkpoint()  # the rebuild rewrote every projection row; later appends should not pay for it
         self.last_replay = stats  # type: ignore[assignment]
         return stats  # type: ignore[return-value]

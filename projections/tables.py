@@ -73,8 +73,11 @@ def set_meta(conn: sqlite3.Connection, checkpoint: int, sanctions_key: str | Non
 
 def write_channel(
     conn: sqlite3.Connection, channel: str, start: ChannelState, events: Iterable[Effective], suffix: str = ""
-) -> None:
-    """Fold events onto start, writing a history row per event (in chunks) and the channel's head."""
+) -> tuple[str, ChannelState] | None:
+    """Fold events onto start, writing a history row per event (in chunks) and the channel's head.
+
+    Returns the head written (its occurred_on and state), or None if there were no events.
+    """
     state = start
     history: list[tuple] = []
     last = None
@@ -87,11 +90,13 @@ def write_channel(
             conn.executemany(insert, history)
             history.clear()
     conn.executemany(insert, history)
-    if last is not None:
-        conn.execute(
-            f"INSERT OR REPLACE INTO channel_heads{suffix} (channel, occurred_on, seq, state) VALUES (?,?,?,?)",
-            (channel, last[1], last[2], last[4]),
-        )
+    if last is None:
+        return None
+    conn.execute(
+        f"INSERT OR REPLACE INTO channel_heads{suffix} (channel, occurred_on, seq, state) VALUES (?,?,?,?)",
+        (channel, last[1], last[2], last[4]),
+    )
+    return last[1], state
 
 
 def write_sanctions(conn: sqlite3.Connection, intervals: Sequence[SanctionInterval], suffix: str = "") -> None:
@@ -167,43 +172,72 @@ def recompute_sanctions(conn: sqlite3.Connection) -> str:
     return events[-1].key[0] if events else ""
 
 
-def apply_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
-    """The append hook: bring the projections up to date with rows just inserted."""
-    if not rows:
-        return
-    by_channel: dict[str, list[StoredEvent]] = defaultdict(list)
-    for row in rows:
-        by_channel[row.channel].append(row)
-    sanctions_touched = False
-    for channel, channel_rows in by_channel.items():
-        amended = [r for r in channel_rows if r.type in AMENDMENT_TYPES]
-        if amended:
-            sanctions_touched = True  # an amendment may target a sanction event
-            recompute_channel(conn, channel)
-            continue
-        if any(r.type in SANCTION_TYPES for r in channel_rows):
-            sanctions_touched = True
-        head = conn.execute("SELECT occurred_on, state FROM channel_heads WHERE channel = ?", (channel,)).fetchone()
-        earliest = min(r.occurred_on for r in channel_rows)
-        if head is not None and earliest < head[0]:
-            if read_channel_types(conn, channel, AMENDMENT_TYPES):
+class Maintainer:
+    """The append hook: brings the projections up to date with rows just inserted, in their transaction.
+
+    It remembers the channel heads and the sanctions key it wrote, which stay true exactly as long as
+    the next rows it sees follow on from the last ones (no other process wrote, nothing rolled back).
+    """
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.after_seq: int | None = None
+        self.heads: dict[str, tuple[str, ChannelState] | None] = {}
+        self.sanctions_key: str | None = None
+
+    def _head(self, conn: sqlite3.Connection, channel: str) -> tuple[str, ChannelState] | None:
+        if channel not in self.heads:
+            row = conn.execute("SELECT occurred_on, state FROM channel_heads WHERE channel = ?", (channel,)).fetchall()
+            self.heads[channel] = (row[0][0], STATE_DECODER.decode(row[0][1])) if row else None
+        return self.heads[channel]
+
+    def __call__(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
+        if not rows:
+            return
+        if self.after_seq != rows[0].seq - 1:
+            self.forget()
+        by_channel: dict[str, list[StoredEvent]] = defaultdict(list)
+        for row in rows:
+            by_channel[row.channel].append(row)
+        sanctions_touched = False
+        for channel, channel_rows in by_channel.items():
+            if any(r.type in AMENDMENT_TYPES for r in channel_rows):
+                sanctions_touched = True  # an amendment may target a sanction event
                 recompute_channel(conn, channel)
-            else:
-                recompute_channel_from(conn, channel, earliest)
-            continue
-        start = STATE_DECODER.decode(head[1]) if head else ChannelState(channel=channel)
-        effective = effective_in_valid_order(channel_rows, Amendments(set(), {}))
-        write_channel(conn, channel, start, effective)
-    sanctions_key = None
-    if sanctions_touched:
-        sanctions_key = _apply_sanction_rows(conn, rows)
-    set_meta(conn, rows[-1].seq, sanctions_key)
+                self.heads.pop(channel, None)
+                continue
+            if any(r.type in SANCTION_TYPES for r in channel_rows):
+                sanctions_touched = True
+            head = self._head(conn, channel)
+            earliest = min(r.occurred_on for r in channel_rows)
+            if head is not None and earliest < head[0]:  # back-dated: history from that day on changes
+                if read_channel_types(conn, channel, AMENDMENT_TYPES):
+                    recompute_channel(conn, channel)
+                else:
+                    recompute_channel_from(conn, channel, earliest)
+                self.heads.pop(channel, None)
+                continue
+            start = head[1] if head else ChannelState(channel=channel)
+            effective = effective_in_valid_order(channel_rows, Amendments(set(), {}))
+            self.heads[channel] = write_channel(conn, channel, start, effective)
+        if self.sanctions_key is None:
+            current = meta(conn)
+            self.sanctions_key = current[2] if current else ""
+        if sanctions_touched:
+            self.sanctions_key = _apply_sanction_rows(conn, rows, self.sanctions_key)
+        conn.execute(
+            "INSERT INTO projection_meta (name, version, checkpoint, sanctions_key) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET version=excluded.version, checkpoint=excluded.checkpoint,"
+            " sanctions_key=excluded.sanctions_key",
+            (NAME, PROJECTION_VERSION, rows[-1].seq, self.sanctions_key),
+        )
+        self.after_seq = rows[-1].seq
 
 
-def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> str:
-    """Apply in-order sanction events to the open intervals; anything else recomputes."""
-    current = meta(conn)
-    key = current[2] if current else ""
+def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent], key: str) -> str:
+    """Apply in-order sanction events to the open intervals; anything else recomputes. Returns the new key."""
     sanction_rows = [r for r in rows if r.type in SANCTION_TYPES]
     if any(r.type in AMENDMENT_TYPES for r in rows) or any(r.occurred_on < key for r in sanction_rows):
         return recompute_sanctions(conn)
