@@ -129,3 +129,61 @@ def test_atom_feed_lists_the_latest_status_changes(seeded: LiveServer) -> None:
     assert any(t.startswith("us-cn-mmca: active since 2023-11-15") for t in titles)
     published = [e.findtext(f"{ATOM}published") for e in root.iter(f"{ATOM}entry")]
     assert published == sorted(published, reverse=True)  # newest first
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_status_badges_and_links_pass_wcag_aa_contrast() -> None:
+    import re
+
+    css = (Path(__file__).parent.parent / "service" / "static" / "board.css").read_text()
+    badges = re.findall(r"\.badge\.(\w+) \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6}); \}", css)
+    assert {name for name, _, _ in badges} == {"active", "suspended", "closed", "unknown"}
+    for name, background, colour in badges:
+        assert _contrast(background, colour) >= 4.5, name
+    link = re.search(r"^a \{ color: (#[0-9a-f]{6}); \}", css, flags=re.M).group(1)  # type: ignore[union-attr]
+    assert _contrast(link, "#ffffff") >= 4.5
+    muted = re.search(r"--muted: (#[0-9a-f]{6})", css).group(1)  # type: ignore[union-attr]
+    assert _contrast(muted, "#ffffff") >= 4.5 and _contrast(muted, "#f3f4f6") >= 4.5
+
+
+@pytest.mark.browser
+def test_controls_and_timeline_ticks_are_reachable_by_keyboard(seeded: LiveServer, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(seeded.url + "/?as_of=2024-05-01")
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+        if "a" in reached and {"as_of", "known_at", "BUTTON"} <= reached:
+            break
+    assert {"as_of", "known_at", "BUTTON"} <= reached
+    # Tabbing on reaches the timeline ticks (SVG links) too; focusing one shows the event.
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('class')") == "tick":
+            break
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert label and label[:4].isdigit()  # "2021-12-14: Virtual MMCA talks begin ..."
+    page.close()
+
+
+@pytest.mark.browser
+def test_known_at_control_shows_the_board_as_known_then(seeded: LiveServer, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(seeded.url + "/")
+    page.fill("#known_at", "2001-01-01T00:00:00")
+    page.click("button[type=submit]")
+    page.wait_for_url("**known_at=2001-01-01T00**")
+    assert "as known at 2001-01-01T00:00:00" in page.locator("h1").inner_text()
+    assert page.locator("tbody tr[data-channel]").count() == 0  # nothing had been recorded yet then
+    page.close()
