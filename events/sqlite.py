@@ -611,6 +611,17 @@ def stream_types(conn: sqlite3.Connection, types: Sequence[str]) -> Iterator[Sto
             yield _row(values)
 
 
+def last_recorded_at(conn: sqlite3.Connection, channel: str | None = None) -> str | None:
+    """When the channel's newest event (or the log's, for None) was recorded; one index seek."""
+    if channel is None:
+        rows = conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT recorded_at FROM events WHERE channel = ? ORDER BY version DESC LIMIT 1", (channel,)
+        ).fetchall()
+    return rows[0][0] if rows else None
+
+
 def head_seq(conn: sqlite3.Connection) -> int:
     return _head_row(conn)[0]
 

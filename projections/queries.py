@@ -10,7 +10,7 @@ import msgspec
 
 from events.catalog import CommitmentMade
 from events.log import StoredEvent
-from events.sqlite import SQLiteLog, read_rows, read_types
+from events.sqlite import SQLiteLog, last_recorded_at, read_rows, read_types
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
@@ -69,8 +69,8 @@ class Projections:
         self, channel: str, as_of: dt.date | None = None, known_at: str | None = None
     ) -> ChannelState | None:
         """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown."""
-        if known_at is not None:
-            return self._folded_states(channel, known_at, as_of)[1]
+        if not self._current_at(known_at, channel):
+            return self._folded_states(channel, known_at, as_of)[1]  # type: ignore[arg-type]
         conn = self.log.reader()
         head = conn.execute("SELECT state FROM channel_heads WHERE channel = ?", (channel,)).fetchone()
         if head is None:
@@ -97,8 +97,8 @@ class Projections:
         return [s for s in states if s is not None]
 
     def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
-        if known_at is not None:
-            states, latest = self._folded_states(channel, known_at, None)
+        if not self._current_at(known_at, channel):
+            states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
             return intervals(states) if latest is not None else None
         rows = (
             self.log.reader()
@@ -108,6 +108,14 @@ class Projections:
         if not rows:
             return None
         return intervals(STATE_DECODER.decode(r[0]) for r in rows)
+
+    def _current_at(self, known_at: str | None, channel: str | None) -> bool:
+        """True when the stored (current-knowledge) tables already answer for ``known_at``: nothing
+        of the channel (or of the log, for None) was recorded after it. Saves a fold in the usual case."""
+        if known_at is None:
+            return True
+        newest = last_recorded_at(self.log.reader(), channel)
+        return newest is not None and newest <= known_at
 
     def _folded_states(
         self, channel: str, known_at: str, as_of: dt.date | None
@@ -133,7 +141,7 @@ class Projections:
     # -- registers -------------------------------------------------------------
     def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
         conn = self.log.reader()
-        if known_at is None:
+        if self._current_at(known_at, None):
             return in_force(tables.read_sanction_intervals(conn), as_of)
         rows = known_by(read_types(conn, (*SANCTION_TYPES, *AMENDMENT_TYPES)), known_at)
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)

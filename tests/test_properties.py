@@ -226,3 +226,23 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
             assert projections.channel_state(channel, as_of) == pure_state(log, channel, as_of)
     finally:
         log.close()
+
+
+@SETTINGS
+@given(random_log(), st.integers(0, 75))
+def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the_fold(
+    data: tuple[list, list[int]], as_of_day: int
+) -> None:
+    events, batches = data
+    log, projections = fresh_log()
+    try:
+        append_all(log, events, batches)
+        as_of = dt.date.fromisoformat(day(as_of_day))
+        now = log.read()[-1].recorded_at
+        for channel in CHANNELS:
+            stored = projections.channel_state(channel, as_of, known_at=now)  # served from the tables
+            folded = projections._folded_states(channel, now, as_of)[1]  # the same question, folded
+            assert stored == folded == pure_state(log, channel, as_of, now)
+            assert projections.timeline(channel, known_at=now) == projections.timeline(channel)
+    finally:
+        log.close()
