@@ -116,13 +116,13 @@ def event_page(state: State, event_id: str) -> Template | None:
         return None
     event = row.event()
     amendments = []
-    for other in runtime.log.read(channel=row.channel):
-        if other.type in AMENDMENT_TYPES:
-            amended = other.event()
-            if str(amended.target_id) == row.id:  # type: ignore[attr-defined]
-                amendments.append(
-                    {"id": other.id, "type": other.type, "recorded_at": other.recorded_at, "summary": amended.summary}
-                )
+    candidates = [r for kind in AMENDMENT_TYPES for r in runtime.log.read(channel=row.channel, type=kind)]
+    for other in sorted(candidates, key=lambda r: r.seq):
+        amended = other.event()
+        if str(amended.target_id) == row.id:  # type: ignore[attr-defined]
+            amendments.append(
+                {"id": other.id, "type": other.type, "recorded_at": other.recorded_at, "summary": amended.summary}
+            )
     skip = {"id", "type", "channel", "occurred_on", "summary", "sources", "confidence"}
     details = [(k, v) for k, v in sorted(msgspec.to_builtins(event).items()) if k not in skip and v]
     return Template(
