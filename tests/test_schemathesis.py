@@ -35,9 +35,8 @@ def test_schemathesis_finds_no_server_error_and_no_off_schema_answer(live: LiveS
         timeout=600,
     )
     summary = result.stdout[-3000:]
-    assert result.returncode == 0, summary
+    assert result.returncode == 0, summary  # not_a_server_error: any 5xx fails the run
     assert "generated" in summary
-    assert "[5" not in result.stdout  # no 5xx answer anywhere in the report
     assert "Internal error" not in live.logs()
     # Whatever schemathesis appended went through validation; the chain still verifies.
     with live.client(ADMIN) as admin:
