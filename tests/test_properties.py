@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from factory import established, make
@@ -120,13 +122,21 @@ def fresh_log() -> tuple[SQLiteLog, Projections]:
     return log, Projections(log)
 
 
+@contextlib.contextmanager
+def loaded(data: tuple[list, list[int]]) -> Iterator[tuple[SQLiteLog, Projections]]:
+    """A fresh log holding a random log's events, appended in its batches."""
+    log, projections = fresh_log()
+    try:
+        append_all(log, *data)
+        yield log, projections
+    finally:
+        log.close()
+
+
 @SETTINGS
 @given(random_log(), st.lists(st.integers(-2, 75), min_size=1, max_size=8))
 def test_stored_answers_equal_the_pure_fold(data: tuple[list, list[int]], days: list[int]) -> None:
-    events, batches = data
-    log, projections = fresh_log()
-    try:
-        append_all(log, events, batches)
+    with loaded(data) as (log, projections):
         for n in days:
             as_of = dt.date.fromisoformat(day(n)) if n >= 0 else None
             for channel in CHANNELS:
@@ -136,25 +146,18 @@ def test_stored_answers_equal_the_pure_fold(data: tuple[list, list[int]], days: 
             sanctions = [r for r in rows if r.type.startswith("sanction")]
             expected = in_force(fold_sanctions(effective_in_valid_order(sanctions, amendments)), as_of)
             assert projections.sanctions_in_force(as_of) == expected
-    finally:
-        log.close()
 
 
 @SETTINGS
 @given(random_log())
 def test_replay_gives_byte_identical_tables(data: tuple[list, list[int]]) -> None:
-    events, batches = data
-    log, projections = fresh_log()
-    try:
-        append_all(log, events, batches)
+    with loaded(data) as (log, projections):
         incremental = dump(log)
         stats = projections.replay()
         assert stats.events == len(log.read())
         assert dump(log) == incremental
         _, drift = projections.check()
         assert all(d.only_live == d.only_rebuilt == 0 for d in drift)
-    finally:
-        log.close()
 
 
 @SETTINGS
@@ -196,10 +199,7 @@ def test_the_answer_does_not_depend_on_recording_order(data: st.DataObject) -> N
 def test_known_at_before_a_correction_gives_the_uncorrected_answer(
     data: tuple[list, list[int]], as_of_day: int, new_day: int
 ) -> None:
-    events, batches = data
-    log, projections = fresh_log()
-    try:
-        append_all(log, events, batches)
+    with loaded(data) as (log, projections):
         as_of = dt.date.fromisoformat(day(as_of_day))
         target = (
             next(r for r in reversed(log.read()) if r.type not in AMENDMENT_TYPES and r.type != "channel_established")
@@ -224,8 +224,6 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
         for channel in CHANNELS:
             assert projections.channel_state(channel, as_of, known_at=known_then) == before[channel]
             assert projections.channel_state(channel, as_of) == pure_state(log, channel, as_of)
-    finally:
-        log.close()
 
 
 @SETTINGS
@@ -233,10 +231,7 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
 def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the_fold(
     data: tuple[list, list[int]], as_of_day: int
 ) -> None:
-    events, batches = data
-    log, projections = fresh_log()
-    try:
-        append_all(log, events, batches)
+    with loaded(data) as (log, projections):
         as_of = dt.date.fromisoformat(day(as_of_day))
         now = log.read()[-1].recorded_at
         for channel in CHANNELS:
@@ -244,5 +239,3 @@ def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the
             folded = projections._folded_states(channel, now, as_of)[1]  # the same question, folded
             assert stored == folded == pure_state(log, channel, as_of, now)
             assert projections.timeline(channel, known_at=now) == projections.timeline(channel)
-    finally:
-        log.close()
