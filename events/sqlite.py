@@ -169,7 +169,7 @@ class SQLiteLog:
             for request in group:
                 request.future.set_exception(Unavailable(f"the database is busy ({error}); retry shortly"))
             return
-        self._versions_at, self._pending_versions = None, None
+        self._pending_versions = None
         try:
             try:
                 outcomes, appended = self._write_group(conn, group)
@@ -179,9 +179,10 @@ class SQLiteLog:
                 conn.execute("BEGIN IMMEDIATE")
                 outcomes, appended = self._write_one_by_one(conn, group)
             conn.execute("COMMIT")
-            if self._pending_versions is not None:
-                self._versions, self._versions_at = self._pending_versions
+            # What the group learnt holds from its new head on; after the slow path, nothing is known.
+            self._versions, self._versions_at = self._pending_versions or ({}, None)
         except BaseException as error:
+            self._versions_at = None
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             failure = (
