@@ -227,12 +227,7 @@ class Maintainer:
             self.sanctions_key = current[2] if current else ""
         if sanctions_touched:
             self.sanctions_key = _apply_sanction_rows(conn, rows, self.sanctions_key)
-        conn.execute(
-            "INSERT INTO projection_meta (name, version, checkpoint, sanctions_key) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET version=excluded.version, checkpoint=excluded.checkpoint,"
-            " sanctions_key=excluded.sanctions_key",
-            (NAME, PROJECTION_VERSION, rows[-1].seq, self.sanctions_key),
-        )
+        set_meta(conn, rows[-1].seq, self.sanctions_key)
         self.after_seq = rows[-1].seq
 
 
