@@ -7,10 +7,12 @@ read it through the functions at the bottom of this module.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -19,12 +21,12 @@ import msgspec
 import structlog
 from sqlite_utils import Database
 
-from events import clock
-from events.catalog import IDENTITY_FIELDS, Event, EventCorrected, EventRetracted, encode, to_builtins
-from events.errors import ChainBroken, Conflict, LogError, Refused, Unavailable
+from events import clock, rules
+from events.catalog import ChannelEstablished, Event, EventCorrected, EventRetracted, encode
+from events.errors import ChainBroken, Conflict, LogError, Unavailable
 from events.log import GENESIS, AppendHook, Head, Receipt, StoredEvent, Verification
 from events.schema import migrate
-from events.validation import InvalidEvent, convert_event
+from events.validation import InvalidEvent
 
 log = structlog.get_logger("diplo.log")
 
@@ -65,21 +67,34 @@ def _row(values: tuple) -> StoredEvent:
     )
 
 
+class IdempotencyKey(msgspec.Struct, frozen=True):
+    """A client's Idempotency-Key and the fingerprint of the request body it was sent with."""
+
+    key: str
+    fingerprint: str
+
+
 class _Request(msgspec.Struct):
     events: Sequence[Event]
     expected_version: int | None
     writer: str | None
     future: Future
     work: Callable[[sqlite3.Connection], object] | None = None
+    idempotency: IdempotencyKey | None = None
+
+
+_RECEIPTS = msgspec.json.Decoder(list[Receipt])
+KEY_LIFETIME = dt.timedelta(hours=48)  # promised: at least 24 h
 
 
 class SQLiteLog:
     """The event log in one SQLite file. Safe to share between threads."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL"):
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", append_timeout: float = 30.0):
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
+        self.append_timeout = append_timeout
         self._write_conn = connect(self.path, synchronous=synchronous)
         db = Database(self._write_conn)
         migrate(db)
@@ -90,12 +105,33 @@ class SQLiteLog:
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self.writes_refused: ChainBroken | None = None
         self.group_listeners: list[Callable[[int], None]] = []  # told each committed group's size
-        # Writer-thread only: channel versions as of head seq _versions_at (None: unknown).
-        self._versions: dict[str, int] = {}
-        self._versions_at: int | None = None
-        self._pending_versions: tuple[dict[str, int], int] | None = None
-        self._writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)
-        self._writer.start()
+        # Writer-thread only: what earlier groups learnt (channel versions, establishment dates),
+        # true while the head is still the one the writer left (no other process wrote, no rollback).
+        self._known = _Known()
+        self._writer_lock = threading.Lock()
+        self._closing = False
+        self._writer = self._start_writer()
+        self._purged_at = 0.0
+
+    def _start_writer(self) -> threading.Thread:
+        writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)
+        writer.start()
+        return writer
+
+    @property
+    def writer_alive(self) -> bool:
+        return self._writer.is_alive()
+
+    def _ensure_writer(self) -> None:
+        """A writer that died (it should not) is started again, so appends never wait forever."""
+        if self._writer.is_alive() or self._closing:
+            return
+        with self._writer_lock:
+            if not self._writer.is_alive():
+                log.error("writer.restarted")
+                self._known = _Known()
+                self._forget_hooks()
+                self._writer = self._start_writer()
 
     # -- connections -------------------------------------------------------
     def reader(self) -> sqlite3.Connection:
@@ -107,34 +143,78 @@ class SQLiteLog:
         return conn
 
     def add_hook(self, hook: AppendHook) -> None:
+        """Run hook(conn, rows) inside each append's transaction. A hook that keeps caches
+        gives itself a ``forget()`` method: it is called whenever a transaction rolls back."""
         self._hooks.append(hook)
+
+    def _forget_hooks(self) -> None:
+        for hook in self._hooks:
+            forget = getattr(hook, "forget", None)
+            if forget is not None:
+                forget()
 
     def run_in_writer(self, work: Callable[[sqlite3.Connection], object]) -> object:
         """Run work on the writer connection, serialised with appends (e.g. a projection swap)."""
         future: Future = Future()
+        self._ensure_writer()
         self._queue.put(_Request(events=(), expected_version=None, writer=None, future=future, work=work))
         return future.result()
 
     # -- appending ---------------------------------------------------------
     def append(
-        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
+        self,
+        events: Sequence[Event],
+        expected_version: int | None = None,
+        writer: str | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[Receipt]:
-        return self._submit(events, expected_version, writer).result()
+        future = self._submit(events, expected_version, writer, idempotency)
+        try:
+            return future.result(timeout=self.append_timeout)
+        except TimeoutError:
+            raise self._timed_out() from None
 
     async def append_async(
-        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
+        self,
+        events: Sequence[Event],
+        expected_version: int | None = None,
+        writer: str | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[Receipt]:
-        return await asyncio.wrap_future(self._submit(events, expected_version, writer))
+        future = asyncio.wrap_future(self._submit(events, expected_version, writer, idempotency))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.append_timeout)
+        except TimeoutError:
+            raise self._timed_out() from None
 
-    def _submit(self, events: Sequence[Event], expected_version: int | None, writer: str | None) -> Future:
+    def _timed_out(self) -> Unavailable:
+        # The request may still commit later: a retry with the same ids or Idempotency-Key is safe.
+        return Unavailable(
+            f"the log did not confirm the append within {self.append_timeout:g} s; retry with the same ids"
+        )
+
+    def _submit(
+        self,
+        events: Sequence[Event],
+        expected_version: int | None,
+        writer: str | None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Future:
         future: Future = Future()
         if self.writes_refused is not None:
             future.set_exception(self.writes_refused)
         elif not events:
             future.set_exception(InvalidEvent("nothing to append: send at least one event"))
         else:
+            self._ensure_writer()
             self._queue.put(
-                _Request(events=list(events), expected_version=expected_version, writer=writer, future=future)
+                _Request(
+                    events=list(events),
+                    expected_version=expected_version,
+                    writer=writer,
+                    future=future,
+                    idempotency=idempotency,
+                )
             )
         return future
 
@@ -154,14 +234,29 @@ class SQLiteLog:
                     self._queue.put(None)
                     break
                 group.append(nxt)
-            self._commit_group(conn, group)
+            try:
+                self._commit_group(conn, group)
+            except BaseException as error:  # the writer must outlive any one group
+                log.exception("writer.group_failed", error=repr(error))
+                self._rolled_back(conn)
+                failure = Unavailable(f"the append could not be committed: {error!r}")
+                for request in group:
+                    if not request.future.done():
+                        request.future.set_exception(failure)
+
+    def _rolled_back(self, conn: sqlite3.Connection) -> None:
+        """After any rollback nothing learnt in the transaction may be used again."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        self._known = _Known()
+        self._forget_hooks()
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[_Request]) -> None:
         """One transaction and one fsync for the whole group; each request gets its own answer.
 
         The fast path checks every request in memory and writes the group's rows with one
-        executemany. If writing fails unexpectedly, the group is redone one request at a time
-        under savepoints, so one bad request can never fail its neighbours.
+        executemany. If writing fails unexpectedly (SQLite, or a hook), the group is redone one
+        request at a time under savepoints, so one bad request can never fail its neighbours.
         """
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -169,22 +264,20 @@ class SQLiteLog:
             for request in group:
                 request.future.set_exception(Unavailable(f"the database is busy ({error}); retry shortly"))
             return
-        self._pending_versions = None
         try:
             try:
-                outcomes, appended = self._write_group(conn, group)
-            except sqlite3.Error:
-                self._pending_versions = None
-                conn.execute("ROLLBACK")
+                outcomes, appended, learnt = self._write_group(conn, group)
+            except Exception as error:
+                log.warning("writer.group_redone_one_by_one", error=repr(error))
+                self._rolled_back(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 outcomes, appended = self._write_one_by_one(conn, group)
+                learnt = _Known()
+            self._purge_old_keys(conn)
             conn.execute("COMMIT")
-            # What the group learnt holds from its new head on; after the slow path, nothing is known.
-            self._versions, self._versions_at = self._pending_versions or ({}, None)
+            self._known = learnt
         except BaseException as error:
-            self._versions_at = None
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rolled_back(conn)
             failure = (
                 error if isinstance(error, LogError) else Unavailable(f"the append could not be committed: {error}")
             )
@@ -193,7 +286,7 @@ class SQLiteLog:
                     request.future.set_exception(failure)
             return
         for told in self.group_listeners:
-            told(len(group))
+            _call_isolated(told, len(group))
         for request, result, error in outcomes:
             if error is not None:
                 request.future.set_exception(error)
@@ -207,18 +300,15 @@ class SQLiteLog:
             with self._listeners_lock:
                 listeners = list(self._listeners)
             for listener in listeners:
-                listener(appended)
+                _call_isolated(listener, appended)
 
     def _write_group(
         self, conn: sqlite3.Connection, group: list[_Request]
-    ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent]]:
+    ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent], _Known]:
         """Check each request in memory against the group's view of the log, then write once."""
         head_seq, head_hash, head_time = _head_row(conn)
-        # Channel versions learnt from earlier groups hold while the head is where we left it.
-        known = self._versions if head_seq == self._versions_at else {}
-        view = _GroupView(
-            conn, [e for r in group for e in r.events], head_seq, head_hash, clock.next_instant(head_time), known
-        )
+        known = self._known if head_seq == self._known.at_seq else _Known()
+        view = _GroupView(conn, [e for r in group for e in r.events], head_seq, head_hash, head_time, known)
         outcomes: list[tuple[_Request, object, BaseException | None]] = []
         for request in group:
             if request.work is not None:
@@ -229,13 +319,13 @@ class SQLiteLog:
             except (LogError, InvalidEvent) as error:
                 outcomes.append((request, None, error))
         _insert(conn, view.rows)
+        _insert_keys(conn, view.keys)
         for hook in self._hooks:
             hook(conn, view.rows)
         for i, (request, _, _) in enumerate(outcomes):
             if request.work is not None:
                 outcomes[i] = (request, request.work(conn), None)
-        self._pending_versions = ({**known, **view.versions}, view.head_seq)
-        return outcomes, view.rows
+        return outcomes, view.rows, view.learnt()
 
     def _write_one_by_one(
         self, conn: sqlite3.Connection, group: list[_Request]
@@ -251,23 +341,39 @@ class SQLiteLog:
                     rows: list[StoredEvent] = []
                 else:
                     head_seq, head_hash, head_time = _head_row(conn)
-                    view = _GroupView(conn, request.events, head_seq, head_hash, clock.next_instant(head_time))
+                    view = _GroupView(conn, request.events, head_seq, head_hash, head_time)
                     result, rows = view.place(request), view.rows
                     _insert(conn, rows)
+                    _insert_keys(conn, view.keys)
                     for hook in self._hooks:
                         hook(conn, rows)
                 conn.execute("RELEASE request")
             except Exception as error:
                 conn.execute("ROLLBACK TO request")
                 conn.execute("RELEASE request")
+                self._forget_hooks()  # a hook may have cached what was just rolled back
+                if not isinstance(error, LogError | InvalidEvent):
+                    log.exception("writer.request_failed", error=repr(error))
+                    error = AppendFailed(f"this request could not be appended: {error!r}")
                 outcomes.append((request, None, error))
                 continue
             appended.extend(rows)
             outcomes.append((request, result, None))
         return outcomes, appended
 
+    def _purge_old_keys(self, conn: sqlite3.Connection) -> None:
+        """Idempotency keys are kept 48 hours; older ones are dropped about once an hour."""
+        now = time.monotonic()
+        if now - self._purged_at < 3600:
+            return
+        self._purged_at = now
+        cutoff = clock.format_instant(dt.datetime.now(dt.UTC) - KEY_LIFETIME)
+        conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,))
+
     def subscribe(self, listener: Callable[[Sequence[StoredEvent]], None]) -> Callable[[], None]:
-        """Call listener (on the writer thread) with each committed group of new rows."""
+        """Call listener (on the writer thread) with each committed group of new rows.
+
+        A listener that raises is logged and skipped; it never stops the writer."""
         with self._listeners_lock:
             self._listeners.append(listener)
 
@@ -369,6 +475,14 @@ class SQLiteLog:
             conn.close()
 
 
+class _Known(msgspec.Struct):
+    """What the writer learnt of the log up to head seq ``at_seq`` (None: nothing)."""
+
+    at_seq: int | None = None
+    versions: dict[str, int] = {}
+    established: dict[str, dt.date | None] = {}
+
+
 class _GroupView:
     """The log as one group's requests see it: versions, ids and the head, updated as rows are placed."""
 
@@ -378,25 +492,46 @@ class _GroupView:
         events: Sequence[Event],
         head_seq: int,
         head_hash: str,
-        now: str,
-        known_versions: dict[str, int] | None = None,
+        head_time: str,
+        known: _Known | None = None,
     ):
         self.conn = conn
-        self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, now
-        known = known_versions or {}
+        self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, head_time
+        known = known or _Known()
         channels = {e.channel for e in events}
-        self.versions = {c: known[c] for c in channels if c in known}
-        self.versions |= _channel_versions(conn, channels - known.keys())
+        self.versions = {c: known.versions[c] for c in channels if c in known.versions}
+        self.versions |= _channel_versions(conn, channels - known.versions.keys())
+        self.established = dict(known.established)
+        self.known = known
         self.placed: dict[str, StoredEvent] = {row.id: row for row in _rows_by_ids(conn, [str(e.id) for e in events])}
         self.rows: list[StoredEvent] = []
+        self.keys: list[tuple[str, IdempotencyKey, list[Receipt]]] = []
+        self._keys_seen: dict[tuple[str, str], tuple[IdempotencyKey, list[Receipt]]] = {}
+
+    def learnt(self) -> _Known:
+        return _Known(
+            at_seq=self.head_seq,
+            versions={**self.known.versions, **self.versions},
+            established=self.established,
+        )
 
     def place(self, request: _Request) -> list[Receipt]:
         """Place a request's events all-or-nothing; on a refusal the view is left as it was."""
-        events = request.events
+        if request.idempotency is not None:
+            earlier = self._earlier_answer(request.writer or "", request.idempotency)
+            if earlier is not None:
+                return earlier
+        events = [self._normalised(event, index) for index, event in enumerate(request.events)]
         channels = {e.channel for e in events}
+        if request.expected_version is not None and len(channels) != 1:
+            raise InvalidEvent("expected_version applies to one channel; this batch spans several")
+        bodies = [encode(e) for e in events]
+        pairs = enumerate(zip(events, bodies, strict=True))
+        repeats = [self._repeat(str(e.id), body, index) for index, (e, body) in pairs]
+        if all(r is not None for r in repeats):
+            # Every event is already in the log as sent: a retry after a lost answer, not a conflict.
+            return [_receipt(r, created=False) for r in repeats if r is not None]
         if request.expected_version is not None:
-            if len(channels) != 1:
-                raise InvalidEvent("expected_version applies to one channel; this batch spans several")
             (channel,) = channels
             current = self.versions.get(channel, 0)
             if current != request.expected_version:
@@ -407,73 +542,167 @@ class _GroupView:
                     current,
                 )
         versions = {c: self.versions.get(c, 0) for c in channels}
-        head_seq, head_hash = self.head_seq, self.head_hash
+        established = dict(self.established)
+        head_seq, head_hash, recorded_at = self.head_seq, self.head_hash, self.recorded_at
         new: dict[str, StoredEvent] = {}
         receipts: list[Receipt] = []
-        for index, event in enumerate(events):
+        for index, (event, body) in enumerate(zip(events, bodies, strict=True)):
+            event_id = str(event.id)
             try:
-                event_id = str(event.id)
-                body = encode(event)
-                earlier = new.get(event_id) or self.placed.get(event_id)
+                earlier = new.get(event_id) or self._repeat(event_id, body, index)
                 if earlier is not None:
-                    if earlier.body != body:
-                        raise Conflict(f"id {event_id} is already in the log with other content; use a new id")
                     receipts.append(_receipt(earlier, created=earlier.id in new))
                     continue
                 version = versions[event.channel]
-                self._check_fits(event, version, new)
+                self._check_fits(event, version, new, established)
             except (LogError, InvalidEvent) as error:
                 error.index = index
                 raise
+            recorded_at = clock.next_instant(recorded_at)  # every event its own instant
             digest = chain_hash(head_hash, body)
             row = StoredEvent(
                 seq=head_seq + 1,
                 id=event_id,
-                type=event.__struct_config__.tag,  # type: ignore[arg-type]
+                type=rules.tag(event),
                 channel=event.channel,
                 version=version + 1,
                 occurred_on=event.occurred_on.isoformat(),
-                recorded_at=self.recorded_at,
+                recorded_at=recorded_at,
                 body=body,
                 prev_hash=head_hash,
                 hash=digest,
                 writer=request.writer,
             )
             versions[event.channel] = row.version
+            if isinstance(event, ChannelEstablished):
+                established[event.channel] = event.occurred_on
+            elif isinstance(event, EventCorrected | EventRetracted):
+                established.pop(event.channel, None)  # may have moved: read again when next needed
             head_seq, head_hash = row.seq, digest
             new[event_id] = row
             receipts.append(_receipt(row, created=True))
         self.versions.update(versions)
-        self.head_seq, self.head_hash = head_seq, head_hash
+        self.established = established
+        self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, recorded_at
         self.placed.update(new)
         self.rows.extend(new.values())
+        if request.idempotency is not None:
+            self.keys.append((request.writer or "", request.idempotency, receipts))
+            self._keys_seen[(request.writer or "", request.idempotency.key)] = (request.idempotency, receipts)
         return receipts
+
+    def _earlier_answer(self, writer: str, key: IdempotencyKey) -> list[Receipt] | None:
+        """The receipts first given for this Idempotency-Key, or None if the key is new."""
+        seen = self._keys_seen.get((writer, key.key))
+        if seen is not None:
+            fingerprint, receipts = seen[0].fingerprint, seen[1]
+        else:
+            row = self.conn.execute(
+                "SELECT fingerprint, receipts FROM idempotency_keys WHERE writer = ? AND key = ?", (writer, key.key)
+            ).fetchone()
+            if row is None:
+                return None
+            fingerprint, receipts = row[0], _RECEIPTS.decode(row[1])
+        if fingerprint != key.fingerprint:
+            raise InvalidEvent(
+                "Idempotency-Key: this key was already used with a different request body;"
+                " send the same body to get the original answer, or use a new key for a new request",
+                "Idempotency-Key",
+            )
+        return [msgspec.structs.replace(r, created=False) for r in receipts]
+
+    def _repeat(self, event_id: str, body: bytes, index: int) -> StoredEvent | None:
+        """The stored row if this id is already in the log with these very bytes; a Conflict if with others."""
+        earlier = self.placed.get(event_id)
+        if earlier is not None and earlier.body != body:
+            error = Conflict(f"id {event_id} is already in the log with other content; use a new id")
+            error.index = index
+            raise error
+        return earlier
+
+    def _normalised(self, event: Event, index: int) -> Event:
+        """Corrections are stored in canonical form (see rules.normalise_correction)."""
+        if not isinstance(event, EventCorrected):
+            return event
+        target = self._lookup(str(event.target_id), {})
+        if target is None or target.type == "event_corrected":
+            return event  # refused with its reason by _check_fits
+        try:
+            return rules.normalise_correction(event, target)
+        except InvalidEvent as error:
+            error.index = index
+            raise
 
     def _lookup(self, event_id: str, new: dict[str, StoredEvent]) -> StoredEvent | None:
         return new.get(event_id) or self.placed.get(event_id) or next(iter(_rows_by_ids(self.conn, [event_id])), None)
 
-    def _check_fits(self, event: Event, version: int, new: dict[str, StoredEvent]) -> None:
-        tag = event.__struct_config__.tag
-        if version == 0 and tag != "channel_established":
-            raise Refused(f"channel {event.channel} is not established; append its channel_established event first")
-        if version > 0 and tag == "channel_established":
-            raise Conflict(f"channel {event.channel} is already established", event.channel, version)
+    def _established_on(self, channel: str, established: dict[str, dt.date | None]) -> dt.date | None:
+        if channel not in established:
+            established[channel] = rules.established_on(_channel_founding_rows(self.conn, channel))
+        return established[channel]
+
+    def _check_fits(
+        self, event: Event, version: int, new: dict[str, StoredEvent], established: dict[str, dt.date | None]
+    ) -> None:
+        rules.check_order(event, version)
         if isinstance(event, EventCorrected | EventRetracted):
-            verb = "correct" if isinstance(event, EventCorrected) else "retract"
-            target_id = str(event.target_id)
-            target = self._lookup(target_id, new)
-            if target is None:
-                raise Refused(f"target_id: no event {target_id} in the log to {verb}")
-            if target.channel != event.channel:
-                raise Refused(f"target_id: event {target_id} is on channel {target.channel}, not {event.channel}")
-            if isinstance(event, EventRetracted) and target.type == "channel_established":
-                raise Refused("target_id: a channel_established event cannot be retracted; close the channel instead")
-            if target.type == "event_retracted" or (
-                isinstance(event, EventCorrected) and target.type == "event_corrected"
-            ):
-                raise Refused(f"target_id: a {target.type} event cannot be {verb}ed")
+            target = rules.check_target(event, self._lookup(str(event.target_id), new))
             if isinstance(event, EventCorrected):
-                _check_correction(event, target)
+                rules.normalise_correction(event, target)
+            # An amendment may move an event, or the establishment, across the other: check the channel whole.
+            rows = list(read_rows(self.conn, channel=event.channel))
+            rows += [r for r in new.values() if r.channel == event.channel]
+            rows.append(_provisional_row(event, version))
+            rules.check_after_establishment(rules.effective_dates(rows), event.channel)
+        elif not isinstance(event, ChannelEstablished):
+            rules.check_dated_after(event, self._established_on(event.channel, established))
+
+
+class AppendFailed(LogError):
+    """An unexpected failure while writing one request; its neighbours were appended."""
+
+
+def _call_isolated(callback: Callable[..., object], *args: object) -> None:
+    """Callbacks after a commit run isolated: one that raises is logged, never fatal to the writer."""
+    try:
+        callback(*args)
+    except Exception as error:
+        log.exception("writer.callback_failed", callback=repr(callback), error=repr(error))
+
+
+def _provisional_row(event: Event, version: int) -> StoredEvent:
+    """An amendment as a row, for checking what the channel would look like with it."""
+    return StoredEvent(
+        seq=2**62,
+        id=str(event.id),
+        type=rules.tag(event),
+        channel=event.channel,
+        version=version + 1,
+        occurred_on=event.occurred_on.isoformat(),
+        recorded_at="",
+        body=encode(event),
+        prev_hash="",
+        hash="",
+    )
+
+
+def _channel_founding_rows(conn: sqlite3.Connection, channel: str) -> list[StoredEvent]:
+    """A channel's first event and its amendments: enough to tell when it was established."""
+    return [
+        _row(v)
+        for v in conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE channel = ? AND (version = 1 OR type IN (?, ?)) ORDER BY seq",
+            (channel, *rules.AMENDMENT_TYPES),
+        )
+    ]
+
+
+def _insert_keys(conn: sqlite3.Connection, keys: Sequence[tuple[str, IdempotencyKey, list[Receipt]]]) -> None:
+    now = clock.now_text()
+    conn.executemany(
+        "INSERT INTO idempotency_keys (writer, key, fingerprint, receipts, created_at) VALUES (?,?,?,?,?)",
+        [(writer, k.key, k.fingerprint, msgspec.json.encode(receipts), now) for writer, k, receipts in keys],
+    )
 
 
 def _insert(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
@@ -513,19 +742,6 @@ def _receipt(row: StoredEvent, *, created: bool) -> Receipt:
     return Receipt(
         id=row.id, seq=row.seq, version=row.version, recorded_at=row.recorded_at, hash=row.hash, created=created
     )
-
-
-def _check_correction(event: EventCorrected, target: StoredEvent) -> None:
-    touched = IDENTITY_FIELDS & set(event.changes)
-    if touched:
-        raise InvalidEvent(
-            f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes"
-        )
-    corrected = to_builtins(target.event()) | event.changes
-    try:
-        convert_event(corrected)
-    except InvalidEvent as error:
-        raise InvalidEvent(f"changes: the corrected event would be invalid: {error.message}", "changes") from None
 
 
 def _head_row(conn: sqlite3.Connection) -> tuple[int, str, str]:
@@ -621,6 +837,19 @@ def last_recorded_at(conn: sqlite3.Connection, channel: str | None = None) -> st
             "SELECT recorded_at FROM events WHERE channel = ? ORDER BY version DESC LIMIT 1", (channel,)
         ).fetchall()
     return rows[0][0] if rows else None
+
+
+def stream_version(conn: sqlite3.Connection, channel: str, known_at: str | None = None) -> int:
+    """The channel stream's version: how many of its events were recorded (by ``known_at``)."""
+    if known_at is None:
+        row = conn.execute("SELECT max(version) FROM events WHERE channel = ?", (channel,)).fetchone()
+    else:
+        # Versions grow with recorded_at within a channel: walk down from the newest.
+        row = conn.execute(
+            "SELECT version FROM events WHERE channel = ? AND recorded_at <= ? ORDER BY version DESC LIMIT 1",
+            (channel, known_at),
+        ).fetchone()
+    return row[0] or 0 if row else 0
 
 
 def head_seq(conn: sqlite3.Connection) -> int:

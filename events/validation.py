@@ -18,6 +18,8 @@ import msgspec
 from events.catalog import AnyEvent, Event, Source
 
 MAX_BATCH = 10_000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class InvalidEvent(ValueError):
@@ -34,9 +36,13 @@ def parse_occurred_on(value: str, today: dt.date | None = None) -> dt.date:
     """A date, or an RFC 3339 timestamp read as the calendar date where it happened."""
     try:
         if len(value) == 10:
+            if not _DATE.fullmatch(value):  # fromisoformat would also take ISO week dates (2024-W05-5)
+                raise ValueError
             day = dt.date.fromisoformat(value)
         else:
-            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if not _TIMESTAMP.fullmatch(value):  # fromisoformat would also take basic and week forms
+                raise ValueError
+            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
             if stamp.tzinfo is None:
                 raise ValueError
             day = stamp.date()
@@ -56,10 +62,45 @@ class SourceInput(Source, forbid_unknown_fields=True, kw_only=True, frozen=True)
     pass
 
 
-def _validate_occurred_on(self: Any) -> None:
+# Free text may hold line breaks and tabs; every other character below U+0020, the UTF-16
+# surrogates and the non-characters U+FFFE/U+FFFF are refused: XML (the feed) and some
+# terminals cannot carry them, and one such row must never break a page for everyone.
+FREE_TEXT_FIELDS = frozenset({"summary", "reason", "text"})
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_FORBIDDEN_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def forbidden_character(value: object, path: str, free_text: bool = False) -> str | None:
+    """A message naming the first string under ``value`` that holds a forbidden character, or None."""
+    if isinstance(value, str):
+        found = (_FORBIDDEN_IN_FREE_TEXT if free_text else _FORBIDDEN).search(value)
+        if found is None:
+            return None
+        allowed = " (line breaks and tabs are allowed)" if free_text else ""
+        return f"{path}: contains the control character U+{ord(found.group()):04X}; remove it{allowed}"
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))  # type: ignore[assignment]
+    elif isinstance(value, msgspec.Struct):
+        items = ((f, getattr(value, f)) for f in value.__struct_fields__)  # type: ignore[assignment]
+    else:
+        return None
+    for key, item in items:
+        child = f"{path}{key}" if str(key).startswith("[") else (f"{path}.{key}" if path else str(key))
+        message = forbidden_character(item, child, free_text=str(key) in FREE_TEXT_FIELDS)
+        if message:
+            return message
+    return None
+
+
+def _validate_input(self: Any) -> None:
     raw = self.occurred_on
     if isinstance(raw, str):
         msgspec.structs.force_setattr(self, "occurred_on", parse_occurred_on(raw))
+    message = forbidden_character(self, "")
+    if message:
+        raise ValueError(message)
 
 
 def _strict(cls: type[Event]) -> type[Event]:
@@ -70,7 +111,7 @@ def _strict(cls: type[Event]) -> type[Event]:
             "sources": Annotated[list[SourceInput], msgspec.Meta(min_length=1, max_length=20)],
             "occurred_on": Annotated[str, msgspec.Meta(max_length=40)],
         }
-        ns["__post_init__"] = _validate_occurred_on
+        ns["__post_init__"] = _validate_input
 
     options = {
         "forbid_unknown_fields": True,
@@ -123,8 +164,9 @@ def explain(error: msgspec.DecodeError | msgspec.ValidationError) -> InvalidEven
         return InvalidEvent(f"type: {message.split('Invalid value ')[1]} is not an event type", "type", index)
     if message.startswith("Expected `object`, got `array`") and not path:
         return InvalidEvent(f"arrays may not be nested: {message}", None, index)
-    if re.match(r"^\w+: ", message):  # raised by a __post_init__ with its own field name
-        return InvalidEvent(message, message.split(":")[0], index)
+    own = re.match(r"^([\w.\[\]]+): ", message)  # raised by a __post_init__ with its own field path
+    if own:
+        return InvalidEvent(message, own.group(1), index)
     if message.startswith("JSON is malformed") or message.startswith("Input data was truncated"):
         return InvalidEvent(f"body is not valid JSON: {message}", None, index)
     leaf = path.rsplit(".", 1)[-1]

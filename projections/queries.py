@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
+from msgspec.structs import replace
 
 from events.catalog import CommitmentMade
 from events.log import StoredEvent
-from events.sqlite import SQLiteLog, last_recorded_at, read_rows, read_types
+from events.sqlite import SQLiteLog, last_recorded_at, read_rows, read_types, stream_version
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
@@ -68,7 +69,17 @@ class Projections:
     def channel_state(
         self, channel: str, as_of: dt.date | None = None, known_at: str | None = None
     ) -> ChannelState | None:
-        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown."""
+        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown.
+
+        Its ``version`` is the stream's: every event of the channel recorded by ``known_at``,
+        corrections and retractions included, the number ``expected_version`` is checked against.
+        """
+        state = self._channel_state(channel, as_of, known_at)
+        if state is None:
+            return None
+        return replace(state, version=stream_version(self.log.reader(), channel, known_at))
+
+    def _channel_state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
         if not self._current_at(known_at, channel):
             return self._folded_states(channel, known_at, as_of)[1]  # type: ignore[arg-type]
         conn = self.log.reader()

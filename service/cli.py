@@ -102,7 +102,10 @@ def serve(db: Path, host: str, port: int, server: str) -> None:
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(db: Path, files: tuple[Path, ...]) -> None:
-    """Append events from JSON Lines files, one atomic batch per file (re-loading is harmless).
+    """Append events from JSON Lines files, one atomic batch per file.
+
+    Re-loading a file appends nothing: an event with an id is matched by its id, and a line
+    without an id gets one derived from its content, so the same line always gets the same id.
 
     Example: diplo load seeds/*.jsonl
     """

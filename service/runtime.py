@@ -29,7 +29,11 @@ class Runtime(msgspec.Struct, kw_only=True, dict=True):
 
     @property
     def read_only_reason(self) -> str | None:
-        return self.log.writes_refused.message if self.log.writes_refused else None
+        if self.log.writes_refused:
+            return self.log.writes_refused.message
+        if not self.log.writer_alive:
+            return "the log's writer thread stopped; the next append starts it again"
+        return None
 
     def close(self) -> None:
         self.log.close()
