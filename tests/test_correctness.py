@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factory import event_dict, established, make
+from factory import established, event_dict, make
 from litestar.testing import TestClient
 
 from events import InvalidEvent, Refused, SQLiteLog, Unavailable
@@ -116,7 +116,8 @@ def test_one_failing_request_never_fails_its_group_neighbours(log: SQLiteLog, pr
         except Exception as error:
             results[name] = error
 
-    threads = [threading.Thread(target=send, args=(f"c{i}", make("meeting_held", f"c{i}", "2024-05-01"))) for i in range(20)]  # fmt: skip
+    neighbours = {f"c{i}": make("meeting_held", f"c{i}", "2024-05-01") for i in range(20)}
+    threads = [threading.Thread(target=send, args=item) for item in neighbours.items()]
     threads.append(threading.Thread(target=send, args=("bad", make("meeting_held", occurred_on="2024-06-06"))))
     for thread in threads:
         thread.start()
