@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
+import structlog
 
-from events.catalog import CommitmentMade
+from events.catalog import CommitmentMade, Event
 from events.log import StoredEvent
-from events.sqlite import SQLiteLog, last_recorded_at, read_rows, read_types
+from events.sqlite import SQLiteLog, last_recorded_at, read_channel_types, read_rows, read_types
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
@@ -25,6 +26,18 @@ class Commitment(msgspec.Struct, kw_only=True):
     made_on: dt.date
     confidence: str
     event_id: str
+
+
+class Reading(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored event as a view shows it at a ``known_at``: corrected, or marked retracted."""
+
+    row: StoredEvent
+    event: Event  # as corrected; the original if retracted or never corrected
+    retracted: bool = False
+    corrected_at: str | None = None  # when the newest correction applied was recorded
+
+
+logger = structlog.get_logger()
 
 
 class Projections:
@@ -138,6 +151,28 @@ class Projections:
             answer = unknown_as_of(state)
         return states, answer
 
+    # -- events as views show them ----------------------------------------------
+    def as_known(self, rows: Sequence[StoredEvent], known_at: str | None = None) -> dict[str, Reading]:
+        """These rows as known at ``known_at`` (None: now), by id: those recorded after it left out, the others
+        read with the corrections and retractions recorded by then. Every view of an event goes through here."""
+        rows = known_by(rows, known_at)
+        if not rows:
+            return {}
+        conn = self.log.reader()
+        channels = {r.channel for r in rows}
+        if len(channels) == 1:
+            found = read_channel_types(conn, next(iter(channels)), AMENDMENT_TYPES)
+        else:
+            found = [r for r in read_types(conn, AMENDMENT_TYPES) if r.channel in channels]
+        amendment_rows = known_by(found, known_at)
+        amendments = Amendments.collect(amendment_rows)
+        corrected_at: dict[str, str] = {}
+        for amendment in amendment_rows:
+            if amendment.type == "event_corrected" and amendment.id not in amendments.retracted:
+                target = str(amendment.event().target_id)  # type: ignore[attr-defined]
+                corrected_at[target] = max(corrected_at.get(target, ""), amendment.recorded_at)
+        return {r.id: reading for r in rows if (reading := _read(r, amendments, corrected_at.get(r.id)))}
+
     # -- registers -------------------------------------------------------------
     def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
         conn = self.log.reader()
@@ -170,3 +205,22 @@ class Projections:
                     )
                 )
         return result
+
+
+def _read(row: StoredEvent, amendments: Amendments, corrected_at: str | None) -> Reading | None:
+    """One row as amended; a row or a correction that no longer decodes is logged, never raised to a page."""
+    try:
+        original = row.event()
+    except msgspec.MsgspecError as error:
+        logger.warning("view.undecodable_event", id=row.id, seq=row.seq, error=str(error))
+        return None
+    if row.id in amendments.retracted:
+        return Reading(row=row, event=original, retracted=True)
+    if corrected_at is None or row.type in AMENDMENT_TYPES:
+        return Reading(row=row, event=original)
+    try:
+        effective = amendments.apply(row)
+    except msgspec.MsgspecError as error:
+        logger.warning("view.bad_correction", id=row.id, error=str(error))
+        return Reading(row=row, event=original)
+    return Reading(row=row, event=effective.event if effective else original, corrected_at=corrected_at)
