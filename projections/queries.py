@@ -81,7 +81,17 @@ class Projections:
     def channel_state(
         self, channel: str, as_of: dt.date | None = None, known_at: str | None = None
     ) -> ChannelState | None:
-        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown."""
+        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if no such channel.
+
+        A channel that exists now but whose establishment was recorded after ``known_at`` answers
+        ``nothing_known(channel)``, as a channel asked about before it began answers status unknown.
+        """
+        found = self._state(channel, as_of, known_at)
+        if found is None and known_at is not None and self._exists(channel):
+            return nothing_known(channel)
+        return found
+
+    def _state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
         if not self._current_at(known_at, channel):
             return self._folded_states(channel, known_at, as_of)[1]  # type: ignore[arg-type]
         conn = self.log.reader()
@@ -99,20 +109,28 @@ class Projections:
         state = STATE_DECODER.decode(row[0]) if row else None
         return state if state is not None and state.established_on is not None else unknown_as_of(latest)
 
+    def _exists(self, channel: str) -> bool:
+        """The channel exists now (its establishment is in the log, whenever recorded)."""
+        query = "SELECT 1 FROM channel_heads WHERE channel = ?"
+        return self.log.reader().execute(query, (channel,)).fetchone() is not None
+
     def all_channels(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[ChannelState]:
-        if known_at is None:
-            names = self.channel_names()
-        else:
-            names = sorted(
-                {r.channel for r in read_types(self.log.reader(), ["channel_established"]) if r.recorded_at <= known_at}
-            )
-        states = [self.channel_state(name, as_of, known_at) for name in names]
+        """Every channel that exists now, each as ``channel_state`` answers it (so never-recorded ones
+        at ``known_at`` appear as ``nothing_known``, as channels not yet begun on ``as_of`` appear unknown)."""
+        names = set(self.channel_names())
+        if known_at is not None:  # and any known then, should its establishment be retracted since
+            established = read_types(self.log.reader(), ["channel_established"])
+            names |= {r.channel for r in established if r.recorded_at <= known_at}
+        states = [self.channel_state(name, as_of, known_at) for name in sorted(names)]
         return [s for s in states if s is not None]
 
     def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
+        """Status intervals; empty for a channel recorded after ``known_at``, None if no such channel."""
         if not self._current_at(known_at, channel):
             states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
-            return intervals(states) if latest is not None else None
+            if latest is None:
+                return [] if self._exists(channel) else None
+            return intervals(states)
         rows = (
             self.log.reader()
             .execute("SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,))
@@ -205,6 +223,28 @@ class Projections:
                     )
                 )
         return result
+
+
+def nothing_known(channel: str) -> ChannelState:
+    """A channel that exists now, asked about at a ``known_at`` before its establishment was recorded."""
+    return ChannelState(channel=channel)
+
+
+def was_known(state: ChannelState) -> bool:
+    """False only for ``nothing_known`` states: an established channel always has a name."""
+    return state.name is not None
+
+
+def upcoming_only(state: ChannelState, as_of: dt.date | None) -> ChannelState:
+    """The state without a ``next_meeting`` already past on the day asked about (today if none).
+
+    The fold (and ``channel_state``, which equals it) keeps the date; the answers people read (the HTTP
+    answers, the board, the CLI) drop it, since "past" depends on the day asked.
+    """
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    if state.next_meeting is not None and state.next_meeting < day:
+        return msgspec.structs.replace(state, next_meeting=None)
+    return state
 
 
 def _read(row: StoredEvent, amendments: Amendments, corrected_at: str | None) -> Reading | None:

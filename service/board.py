@@ -12,7 +12,7 @@ import msgspec
 from events import SQLiteLog
 from events.log import StoredEvent
 from projections import ChannelState, Projections
-from projections.queries import Reading
+from projections.queries import Reading, upcoming_only, was_known
 
 WIDTH, HEIGHT = 420, 26
 # Characters XML 1.0 forbids (and lone surrogates, which no UTF-8 page can carry): a stored row holding
@@ -77,7 +77,8 @@ def build(
 ) -> list[Group]:
     end = as_of or today
     groups: dict[str, list[Row]] = defaultdict(list)
-    states = [s for s in projections.all_channels(as_of, known_at) if s.name is not None]  # known by then
+    # A human board of what was known at known_at: channels recorded later are left out, not listed unknown.
+    states = [upcoming_only(s, as_of) for s in projections.all_channels(as_of, known_at) if was_known(s)]
     timelines = {
         s.channel: [i for i in projections.timeline(s.channel, known_at) or [] if i.from_ <= end] for s in states
     }
