@@ -7,11 +7,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
+import structlog
 from msgspec.structs import replace
 
-from events.catalog import CommitmentMade
+from events.catalog import CommitmentMade, Event
 from events.log import StoredEvent
-from events.sqlite import SQLiteLog, last_recorded_at, read_rows, read_types, stream_version
+from events.sqlite import SQLiteLog, last_recorded_at, read_channel_types, read_rows, read_types, stream_version
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
@@ -26,6 +27,18 @@ class Commitment(msgspec.Struct, kw_only=True):
     made_on: dt.date
     confidence: str
     event_id: str
+
+
+class Reading(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored event as a view shows it at a ``known_at``: corrected, or marked retracted."""
+
+    row: StoredEvent
+    event: Event  # as corrected; the original if retracted or never corrected
+    retracted: bool = False
+    corrected_at: str | None = None  # when the newest correction applied was recorded
+
+
+logger = structlog.get_logger()
 
 
 class Projections:
@@ -69,17 +82,21 @@ class Projections:
     def channel_state(
         self, channel: str, as_of: dt.date | None = None, known_at: str | None = None
     ) -> ChannelState | None:
-        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown.
+        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if no such channel.
 
+        A channel that exists now but whose establishment was recorded after ``known_at`` answers
+        ``nothing_known(channel)``, as a channel asked about before it began answers status unknown.
         Its ``version`` is the stream's: every event of the channel recorded by ``known_at``,
         corrections and retractions included, the number ``expected_version`` is checked against.
         """
-        state = self._channel_state(channel, as_of, known_at)
-        if state is None:
+        found = self._state(channel, as_of, known_at)
+        if found is None and known_at is not None and self._exists(channel):
+            return nothing_known(channel)
+        if found is None:
             return None
-        return replace(state, version=stream_version(self.log.reader(), channel, known_at))
+        return replace(found, version=stream_version(self.log.reader(), channel, known_at))
 
-    def _channel_state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
+    def _state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
         if not self._current_at(known_at, channel):
             return self._folded_states(channel, known_at, as_of)[1]  # type: ignore[arg-type]
         conn = self.log.reader()
@@ -97,20 +114,28 @@ class Projections:
         state = STATE_DECODER.decode(row[0]) if row else None
         return state if state is not None and state.established_on is not None else unknown_as_of(latest)
 
+    def _exists(self, channel: str) -> bool:
+        """The channel exists now (its establishment is in the log, whenever recorded)."""
+        query = "SELECT 1 FROM channel_heads WHERE channel = ?"
+        return self.log.reader().execute(query, (channel,)).fetchone() is not None
+
     def all_channels(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[ChannelState]:
-        if known_at is None:
-            names = self.channel_names()
-        else:
-            names = sorted(
-                {r.channel for r in read_types(self.log.reader(), ["channel_established"]) if r.recorded_at <= known_at}
-            )
-        states = [self.channel_state(name, as_of, known_at) for name in names]
+        """Every channel that exists now, each as ``channel_state`` answers it (so never-recorded ones
+        at ``known_at`` appear as ``nothing_known``, as channels not yet begun on ``as_of`` appear unknown)."""
+        names = set(self.channel_names())
+        if known_at is not None:  # and any known then, should its establishment be retracted since
+            established = read_types(self.log.reader(), ["channel_established"])
+            names |= {r.channel for r in established if r.recorded_at <= known_at}
+        states = [self.channel_state(name, as_of, known_at) for name in sorted(names)]
         return [s for s in states if s is not None]
 
     def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
+        """Status intervals; empty for a channel recorded after ``known_at``, None if no such channel."""
         if not self._current_at(known_at, channel):
             states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
-            return intervals(states) if latest is not None else None
+            if latest is None:
+                return [] if self._exists(channel) else None
+            return intervals(states)
         rows = (
             self.log.reader()
             .execute("SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,))
@@ -149,6 +174,28 @@ class Projections:
             answer = unknown_as_of(state)
         return states, answer
 
+    # -- events as views show them ----------------------------------------------
+    def as_known(self, rows: Sequence[StoredEvent], known_at: str | None = None) -> dict[str, Reading]:
+        """These rows as known at ``known_at`` (None: now), by id: those recorded after it left out, the others
+        read with the corrections and retractions recorded by then. Every view of an event goes through here."""
+        rows = known_by(rows, known_at)
+        if not rows:
+            return {}
+        conn = self.log.reader()
+        channels = {r.channel for r in rows}
+        if len(channels) == 1:
+            found = read_channel_types(conn, next(iter(channels)), AMENDMENT_TYPES)
+        else:
+            found = [r for r in read_types(conn, AMENDMENT_TYPES) if r.channel in channels]
+        amendment_rows = known_by(found, known_at)
+        amendments = Amendments.collect(amendment_rows)
+        corrected_at: dict[str, str] = {}
+        for amendment in amendment_rows:
+            if amendment.type == "event_corrected" and amendment.id not in amendments.retracted:
+                target = str(amendment.event().target_id)  # type: ignore[attr-defined]
+                corrected_at[target] = max(corrected_at.get(target, ""), amendment.recorded_at)
+        return {r.id: reading for r in rows if (reading := _read(r, amendments, corrected_at.get(r.id)))}
+
     # -- registers -------------------------------------------------------------
     def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
         conn = self.log.reader()
@@ -181,3 +228,44 @@ class Projections:
                     )
                 )
         return result
+
+
+def nothing_known(channel: str) -> ChannelState:
+    """A channel that exists now, asked about at a ``known_at`` before its establishment was recorded."""
+    return ChannelState(channel=channel)
+
+
+def was_known(state: ChannelState) -> bool:
+    """False only for ``nothing_known`` states: an established channel always has a name."""
+    return state.name is not None
+
+
+def upcoming_only(state: ChannelState, as_of: dt.date | None) -> ChannelState:
+    """The state without a ``next_meeting`` already past on the day asked about (today if none).
+
+    The fold (and ``channel_state``, which equals it) keeps the date; the answers people read (the HTTP
+    answers, the board, the CLI) drop it, since "past" depends on the day asked.
+    """
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    if state.next_meeting is not None and state.next_meeting < day:
+        return msgspec.structs.replace(state, next_meeting=None)
+    return state
+
+
+def _read(row: StoredEvent, amendments: Amendments, corrected_at: str | None) -> Reading | None:
+    """One row as amended; a row or a correction that no longer decodes is logged, never raised to a page."""
+    try:
+        original = row.event()
+    except msgspec.MsgspecError as error:
+        logger.warning("view.undecodable_event", id=row.id, seq=row.seq, error=str(error))
+        return None
+    if row.id in amendments.retracted:
+        return Reading(row=row, event=original, retracted=True)
+    if corrected_at is None or row.type in AMENDMENT_TYPES:
+        return Reading(row=row, event=original)
+    try:
+        effective = amendments.apply(row)
+    except msgspec.MsgspecError as error:
+        logger.warning("view.bad_correction", id=row.id, error=str(error))
+        return Reading(row=row, event=original)
+    return Reading(row=row, event=effective.event if effective else original, corrected_at=corrected_at)

@@ -17,6 +17,7 @@ from rich.table import Table
 from events import LogError, SQLiteLog, clock
 from events.sqlite import connect
 from projections import Projections
+from projections.queries import upcoming_only
 from service import logs, tokens
 from service.loading import LoadError, load_file
 from service.loading import export as export_log
@@ -218,7 +219,7 @@ def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool)
     """
     log = SQLiteLog(db)
     try:
-        states = Projections(log).all_channels(as_of, known_at)
+        states = [upcoming_only(s, as_of) for s in Projections(log).all_channels(as_of, known_at)]
     finally:
         log.close()
     if as_json:

@@ -9,6 +9,7 @@ import msgspec
 
 from events import StoredEvent
 from projections import ChannelState, Interval, SanctionInterval
+from projections.queries import upcoming_only, was_known
 
 
 class ReceiptOut(msgspec.Struct, kw_only=True):
@@ -59,10 +60,13 @@ class EventsPage(msgspec.Struct, kw_only=True):
 class ChannelOut(ChannelState, frozen=True, kw_only=True):
     as_of: dt.date | None = None
     known_at: str | None = None
+    # False: the channel exists now, but nothing of it had been recorded by known_at (status unknown).
+    known: bool = True
 
     @classmethod
     def of(cls, state: ChannelState, as_of: dt.date | None, known_at: str | None) -> ChannelOut:
-        return cls(**msgspec.structs.asdict(state), as_of=as_of, known_at=known_at)
+        shown = upcoming_only(state, as_of)
+        return cls(**msgspec.structs.asdict(shown), as_of=as_of, known_at=known_at, known=was_known(state))
 
 
 class ChannelsOut(msgspec.Struct, kw_only=True):

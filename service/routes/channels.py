@@ -27,7 +27,8 @@ NOT_FOUND = {404: ResponseSpec(Problem, description="No such channel", media_typ
 
 
 def _unknown_channel(channel: str, known_at: str | None) -> Exception:
-    return not_found(f"no channel {channel!r}" + (f" was known at {known_at}" if known_at else " in the log"))
+    # Only a channel never recorded at all: one recorded after known_at answers status unknown, known false.
+    return not_found(f"no channel {channel!r} in the log")
 
 
 class ChannelController(Controller):

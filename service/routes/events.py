@@ -169,7 +169,7 @@ class EventController(Controller):
         A browser (Accept: text/html) gets the event's page, with the corrections and retractions of it.
         """
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
-            page = event_page(state, str(event_id))
+            page = event_page(state, str(event_id), request.query_params.get("known_at"))
             if page is not None:
                 return page  # a Template is a Response
         row = state.runtime.log.get(str(event_id))
