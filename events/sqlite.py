@@ -22,7 +22,7 @@ import structlog
 from sqlite_utils import Database
 
 from events import clock, rules
-from events.catalog import ChannelEstablished, Event, EventCorrected, EventRetracted, encode
+from events.catalog import ChannelEstablished, CommitmentStatus, Event, EventCorrected, EventRetracted, decode, encode
 from events.errors import ChainBroken, Conflict, LogError, Unavailable
 from events.log import GENESIS, AppendHook, Head, Receipt, StoredEvent, Verification
 from events.schema import migrate
@@ -481,6 +481,7 @@ class _Known(msgspec.Struct):
     at_seq: int | None = None
     versions: dict[str, int] = {}
     established: dict[str, dt.date | None] = {}
+    measures: set[str] | None = None  # keys of the measures imposed (None: not read yet)
 
 
 class _GroupView:
@@ -502,6 +503,7 @@ class _GroupView:
         self.versions = {c: known.versions[c] for c in channels if c in known.versions}
         self.versions |= _channel_versions(conn, channels - known.versions.keys())
         self.established = dict(known.established)
+        self.measures = set(known.measures) if known.measures is not None else None
         self.known = known
         self.placed: dict[str, StoredEvent] = {row.id: row for row in _rows_by_ids(conn, [str(e.id) for e in events])}
         self.rows: list[StoredEvent] = []
@@ -513,6 +515,7 @@ class _GroupView:
             at_seq=self.head_seq,
             versions={**self.known.versions, **self.versions},
             established=self.established,
+            measures=self.measures,
         )
 
     def place(self, request: _Request) -> list[Receipt]:
@@ -543,6 +546,7 @@ class _GroupView:
                 )
         versions = {c: self.versions.get(c, 0) for c in channels}
         established = dict(self.established)
+        imposed = set(self.measures) if self.measures is not None else None
         head_seq, head_hash, recorded_at = self.head_seq, self.head_hash, self.recorded_at
         new: dict[str, StoredEvent] = {}
         receipts: list[Receipt] = []
@@ -555,6 +559,13 @@ class _GroupView:
                     continue
                 version = versions[event.channel]
                 self._check_fits(event, version, new, established)
+                key = rules.imposed_key(event)
+                if key is not None or isinstance(event, rules.MeasureChange):
+                    imposed = imposed if imposed is not None else _imposed_keys(self.conn)
+                    if isinstance(event, rules.MeasureChange):
+                        rules.check_measure_named(event, imposed)
+                    if key is not None:
+                        imposed.add(key)
             except (LogError, InvalidEvent) as error:
                 error.index = index
                 raise
@@ -583,6 +594,7 @@ class _GroupView:
             receipts.append(_receipt(row, created=True))
         self.versions.update(versions)
         self.established = established
+        self.measures = imposed
         self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, recorded_at
         self.placed.update(new)
         self.rows.extend(new.values())
@@ -656,6 +668,8 @@ class _GroupView:
             rules.check_after_establishment(rules.effective_dates(rows), event.channel)
         elif not isinstance(event, ChannelEstablished):
             rules.check_dated_after(event, self._established_on(event.channel, established))
+        if isinstance(event, CommitmentStatus):
+            rules.check_commitment_target(event, self._lookup(str(event.target_id), new))
 
 
 class AppendFailed(LogError):
@@ -684,6 +698,13 @@ def _provisional_row(event: Event, version: int) -> StoredEvent:
         prev_hash="",
         hash="",
     )
+
+
+def _imposed_keys(conn: sqlite3.Connection) -> set[str]:
+    """The register keys of every measure imposed in the log (old sanctions included)."""
+    marks = ",".join("?" * len(rules.IMPOSING_TYPES))
+    query = f"SELECT body FROM events WHERE type IN ({marks})"
+    return {key for (body,) in conn.execute(query, rules.IMPOSING_TYPES) if (key := rules.imposed_key(decode(body)))}
 
 
 def _channel_founding_rows(conn: sqlite3.Connection, channel: str) -> list[StoredEvent]:
