@@ -228,7 +228,14 @@ def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool)
     table = Table(title=f"channels as of {as_of or 'today'}" + (f", known at {known_at}" if known_at else ""))
     for column in ("channel", "name", "status", "since", "last meeting", "next meeting"):
         table.add_column(column)
-    colours = {"active": "green", "suspended": "yellow", "closed": "red", "unknown": "dim"}
+    colours = {
+        "active": "green",
+        "agreed": "cyan",
+        "restricted": "magenta",
+        "suspended": "yellow",
+        "closed": "red",
+        "unknown": "dim",
+    }
     for s in states:
         table.add_row(
             s.channel,
