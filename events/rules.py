@@ -34,6 +34,14 @@ AMENDMENT_TYPES = ("event_corrected", "event_retracted")
 # Events that open a key in the measures register (an old sanction_applied is read as a measure_imposed).
 IMPOSING_TYPES = ("measure_imposed", "sanction_applied")
 MeasureChange = MeasureModified | MeasureSuspended | MeasureLifted
+# Fields that name another event or a register key: checked when appended, so a correction may not move them.
+REFERENCE_FIELDS = {
+    "commitment_status": frozenset({"target_id"}),
+    "measure_imposed": frozenset({"measure"}),
+    "measure_modified": frozenset({"measure"}),
+    "measure_suspended": frozenset({"measure"}),
+    "measure_lifted": frozenset({"measure"}),
+}
 Lookup = Callable[[str], StoredEvent | None]
 
 
@@ -71,7 +79,7 @@ def normalise_correction(event: EventCorrected, target: StoredEvent) -> EventCor
     field is then taken back from it in canonical form (a timestamp becomes its date), so what
     is stored always decodes, and a re-post of the same correction gives the same bytes.
     """
-    touched = IDENTITY_FIELDS & set(event.changes)
+    touched = (IDENTITY_FIELDS | REFERENCE_FIELDS.get(target.type, frozenset())) & set(event.changes)
     if touched:
         raise InvalidEvent(
             f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes"
