@@ -31,11 +31,19 @@ PartyCode = Annotated[
         description="A party code: ISO 3166-1 alpha-3 (USA, CHN, ...) or an organisation (EU, UN, NATO, ...)",
     ),
 ]
-MeasureKind = Literal[
-    "sanction", "tariff", "export_control", "entity_listing", "visa_restriction", "countermeasure", "other"
+MeasureKind = Annotated[
+    Literal["sanction", "tariff", "export_control", "entity_listing", "visa_restriction", "countermeasure", "other"]
+    | None,
+    Parameter(description="Only measures of this kind"),
 ]
-MeasureStatus = Literal["in_force", "suspended", "lifted", "expired"]
-CommitmentStatus = Literal["open", "fulfilled", "partly_fulfilled", "breached", "withdrawn"]
+MeasureStatus = Annotated[
+    Literal["in_force", "suspended", "lifted", "expired"] | None,
+    Parameter(description="Only measures with this status on the day asked about"),
+]
+CommitmentStatus = Annotated[
+    Literal["open", "fulfilled", "partly_fulfilled", "breached", "withdrawn"] | None,
+    Parameter(description="Only commitments with this status on the day asked about"),
+]
 NOT_FOUND = {404: ResponseSpec(Problem, description="No such channel", media_type="application/problem+json")}
 
 
@@ -102,9 +110,9 @@ class RegisterController(Controller):
         state: State,
         as_of: AsOf = None,
         known_at: KnownAt = None,
-        kind: MeasureKind | None = None,
+        kind: MeasureKind = None,
         party: PartyCode = None,
-        status: MeasureStatus | None = None,
+        status: MeasureStatus = None,
     ) -> MeasuresOut:
         """The measures register on ``as_of`` (today if none), as known at ``known_at``: each measure imposed by
         then with its status and terms that day and its periods (rate history); ``party`` matches by or against."""
@@ -119,7 +127,7 @@ class RegisterController(Controller):
         channel: Annotated[str | None, Parameter(pattern=CHANNEL_PATTERN, max_length=80)] = None,
         as_of: AsOf = None,
         known_at: KnownAt = None,
-        status: CommitmentStatus | None = None,
+        status: CommitmentStatus = None,
         party: PartyCode = None,
     ) -> list[Commitment]:
         """Commitments made through channels by ``as_of``, each with its status on that day (open, fulfilled,
