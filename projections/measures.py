@@ -115,15 +115,16 @@ def upcast(event: Event, parties: Parties) -> Event:
     return event
 
 
-def _cut(measure: Measure, day: dt.date) -> Terms:
-    """End the measure's periods at ``day`` (later ones, e.g. a resumption planned by a suspension, are dropped);
-    the terms in effect on that day."""
+def _cut(measure: Measure, day: dt.date) -> tuple[Terms, list[MeasurePeriod]]:
+    """End the measure's periods at ``day``; the terms in effect that day, and the periods planned after it
+    (the resumption a suspension with ``until`` planned), which the caller drops or carries on."""
     current = [p for p in measure.periods if p.from_ <= day]
+    planned = [p for p in measure.periods if p.from_ > day]
     terms = current[-1].terms if current else Terms()
     measure.periods = [p for p in current if p.from_ < day]
     if measure.periods and (measure.periods[-1].to is None or measure.periods[-1].to > day):
         measure.periods[-1].to = day
-    return terms
+    return terms, planned
 
 
 def _period(status: Literal["in_force", "suspended"], day: dt.date, terms: Terms, event_id: str) -> MeasurePeriod:
@@ -163,7 +164,7 @@ def apply_measure(open_: dict[str, Measure], measures: list[Measure], item: Effe
             current.event_ids.append(item.id)  # the same measure reported again
             return
         else:
-            _cut(current, day)
+            _cut(current, day)  # imposed again: in force from now on, whatever was planned
         current.periods.append(_period("in_force", day, terms, item.id))
         current.event_ids.append(item.id)
         return
@@ -174,7 +175,7 @@ def apply_measure(open_: dict[str, Measure], measures: list[Measure], item: Effe
         return
     current.event_ids.append(item.id)
     status_then = _status_on(current, day)[0]
-    terms = _cut(current, day)
+    terms, planned = _cut(current, day)
     if isinstance(event, MeasureLifted):
         current.lifted_on = day
         del open_[event.measure]
@@ -182,6 +183,11 @@ def apply_measure(open_: dict[str, Measure], measures: list[Measure], item: Effe
         changed = {f: getattr(event, f) for f in ("rate", "scope", "instrument", "expires_on") if getattr(event, f)}
         status = "suspended" if status_then == "suspended" else "in_force"
         current.periods.append(_period(status, day, msgspec.structs.replace(terms, **changed), item.id))
+        for later in planned:  # a suspension still ends when it was to end, on the new terms
+            current.periods[-1].to = later.from_
+            current.periods.append(
+                _period(later.status, later.from_, msgspec.structs.replace(later.terms, **changed), later.event_id)
+            )
     else:
         suspension = _period("suspended", day, terms, item.id)
         suspension.to = event.until

@@ -612,3 +612,22 @@ def test_a_correction_may_not_move_what_the_append_rules_checked(client: TestCli
     assert "measure cannot be corrected" in problem["detail"]
     post(client, "event_corrected", "us-cn-a", "2021-03-01", target_id=imposed["id"], changes={"rate": "25%"})
     assert measures(client, as_of="2021-06-01")[0]["rate"] == "25%"
+
+
+def test_a_modification_during_a_suspension_keeps_its_planned_end(client: TestClient) -> None:
+    post(client, "channel_established", "us-cn-trade", "2025-01-01")
+    post(client, "measure_imposed", "us-cn-trade", "2025-04-09", measure="us-tariff-reciprocal-chn", rate="34%")
+    post(
+        client, "measure_suspended", "us-cn-trade", "2025-05-14", measure="us-tariff-reciprocal-chn", until="2025-08-12"
+    )
+    post(client, "measure_modified", "us-cn-trade", "2025-06-01", measure="us-tariff-reciprocal-chn", rate="10%")
+    during = measures(client, as_of="2025-07-01")[0]
+    assert (during["status"], during["rate"]) == ("suspended", "10%")
+    after = measures(client, as_of="2025-08-12")[0]
+    assert (after["status"], after["rate"]) == ("in_force", "10%")
+    assert [(p["status"], p["from"], p["to"], p["rate"]) for p in after["periods"]] == [
+        ("in_force", "2025-04-09", "2025-05-14", "34%"),
+        ("suspended", "2025-05-14", "2025-06-01", "34%"),
+        ("suspended", "2025-06-01", "2025-08-12", "10%"),
+        ("in_force", "2025-08-12", None, "10%"),
+    ]
