@@ -14,6 +14,7 @@ import msgspec
 
 from events.catalog import (
     IDENTITY_FIELDS,
+    ChannelEstablished,
     CommitmentStatus,
     Event,
     EventCorrected,
@@ -175,3 +176,9 @@ def check_measure_named(event: MeasureModified | MeasureSuspended | MeasureLifte
             f"measure: no measure {event.measure!r} was imposed in the log; record its measure_imposed first"
             " (an old sanction is keyed sanction-<by>-<target>, e.g. sanction-usa-li-shangfu)"
         )
+
+
+def check_predecessor(event: ChannelEstablished, exists: bool) -> None:
+    """A channel succeeds one that is in the log."""
+    if event.succeeds is not None and not exists:
+        raise Refused(f"succeeds: no channel {event.succeeds} in the log; establish it first, or check the slug")

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from events import clock, rules
 from events.catalog import ChannelEstablished, CommitmentStatus, Event, EventCorrected, EventRetracted, decode, encode
-from events.errors import ChainBroken, Conflict, LogError, Unavailable
+from events.errors import ChainBroken, Conflict, LogError, Refused, Unavailable
 from events.log import GENESIS, AppendHook, Head, Receipt, StoredEvent, Verification
 from events.schema import migrate
 from events.validation import InvalidEvent
@@ -648,6 +648,11 @@ class _GroupView:
     def _lookup(self, event_id: str, new: dict[str, StoredEvent]) -> StoredEvent | None:
         return new.get(event_id) or self.placed.get(event_id) or next(iter(_rows_by_ids(self.conn, [event_id])), None)
 
+    def _channel_exists(self, channel: str, new: dict[str, StoredEvent]) -> bool:
+        if self.versions.get(channel) or any(r.channel == channel for r in new.values()):
+            return True
+        return bool(_channel_versions(self.conn, {channel}))
+
     def _established_on(self, channel: str, established: dict[str, dt.date | None]) -> dt.date | None:
         if channel not in established:
             established[channel] = rules.established_on(_channel_founding_rows(self.conn, channel))
@@ -661,6 +666,9 @@ class _GroupView:
             target = rules.check_target(event, self._lookup(str(event.target_id), new))
             if isinstance(event, EventCorrected):
                 rules.normalise_correction(event, target)
+                moved_to = event.changes.get("succeeds")
+                if moved_to is not None and not self._channel_exists(moved_to, new):
+                    raise Refused(f"changes: succeeds names no channel {moved_to} in the log; establish it first")
             # An amendment may move an event, or the establishment, across the other: check the channel whole.
             rows = list(read_rows(self.conn, channel=event.channel))
             rows += [r for r in new.values() if r.channel == event.channel]
@@ -670,6 +678,8 @@ class _GroupView:
             rules.check_dated_after(event, self._established_on(event.channel, established))
         if isinstance(event, CommitmentStatus):
             rules.check_commitment_target(event, self._lookup(str(event.target_id), new))
+        if isinstance(event, ChannelEstablished) and event.succeeds is not None:
+            rules.check_predecessor(event, self._channel_exists(event.succeeds, new))
 
 
 class AppendFailed(LogError):

@@ -631,3 +631,23 @@ def test_a_modification_during_a_suspension_keeps_its_planned_end(client: TestCl
         ("suspended", "2025-06-01", "2025-08-12", "10%"),
         ("in_force", "2025-08-12", None, "10%"),
     ]
+
+
+def test_a_channel_succeeds_only_a_channel_in_the_log(client: TestClient) -> None:
+    problem = refused(client, "channel_established", "us-cn-bessent-he", "2025-05-10", succeeds="us-cn-tresury")
+    assert problem["field"] == "succeeds" and "no channel us-cn-tresury" in problem["detail"]
+    batch = [
+        event_dict("channel_established", "us-cn-treasury", "2023-07-08"),
+        event_dict("channel_established", "us-cn-bessent-he", "2025-05-10", succeeds="us-cn-treasury"),
+    ]
+    answer = client.post("/events", json=batch, headers=AUTH)
+    assert answer.status_code == 201  # its predecessor in the same array
+    problem = refused(
+        client,
+        "event_corrected",
+        "us-cn-bessent-he",
+        "2025-06-01",
+        target_id=answer.json()[1]["id"],
+        changes={"succeeds": "us-cn-yellen"},
+    )
+    assert problem["field"] == "changes" and "no channel us-cn-yellen" in problem["detail"]
