@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import shlex
 import signal
 import socket
 import sys
@@ -35,12 +36,20 @@ def banner(settings: Settings, token: str | None, seeded: int) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         f"diplo is listening on {base}  (board: {base}/  API docs: {base}/schema)",
-        f"database: {settings.db.resolve()}" + (f"  (loaded {seeded} seed events)" if seeded else ""),
+        f"database: {settings.db.resolve()}"
+        + (f"  (loaded {seeded:,} seed event{'' if seeded == 1 else 's'})" if seeded else ""),
     ]
     if token:
         lines += [
             "admin token (shown once; keep it, or set DIPLO_ADMIN_TOKEN):",
             f"    {token}",
+        ]
+    elif settings.admin_token:
+        lines.append("admin token: the one in DIPLO_ADMIN_TOKEN")
+    else:  # a restart: the first start showed the token, once
+        lines += [
+            "admin token: shown on the first start; lost it? make another (and revoke the old one):",
+            f"    diplo token create --role admin --db {shlex.quote(str(settings.db.resolve()))}",
         ]
     lines += [
         "try:",
