@@ -132,7 +132,7 @@ class EventLog(Protocol):
     def add_hook(self, hook: AppendHook) -> None: ...
 
     def run_in_writer(self, work: Callable[[Any], T]) -> T:
-        """Run work(connection) on the writer, serialised with appends, in its own transaction."""
+        """Run work(connection) on the writer, in its transaction, after the appends queued before it."""
         ...
 
     @property

@@ -302,8 +302,10 @@ class _Listen(threading.Thread):
                             self._catch_up(db)
             except (Unavailable, *LOST) as error:
                 log.warning("listen.reconnecting", error=repr(error))
-                self._stopped.wait(pause)
-                pause = min(pause * 2, 2.0)
+            except Exception as error:  # never let subscribers go quiet for good
+                log.exception("listen.failed", error=repr(error))
+            self._stopped.wait(pause)
+            pause = min(pause * 2, 2.0)
 
     def _catch_up(self, db: Sql) -> None:
         for page in store.pages(db, self.delivered or 0):

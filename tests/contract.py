@@ -8,6 +8,7 @@ ask for ``create_recorder``). Every test here then runs against that backend.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -19,6 +20,12 @@ from events import Conflict, InvalidEvent, Refused, Unavailable
 from events.catalog import encode
 from events.errors import ChainBroken
 from events.log import EventLog, IdempotencyKey, StoredEvent
+
+BOUNDARY = [
+    name
+    for name, member in vars(EventLog).items()
+    if callable(member) and not name.startswith("_") and name not in vars(Protocol)
+]
 
 
 class Backend(Protocol):
@@ -72,6 +79,9 @@ class LogContract:
     def test_the_log_offers_the_whole_boundary(self, log: EventLog) -> None:
         assert isinstance(log, EventLog)
         assert log.writer_alive and log.writes_refused is None
+        for name in BOUNDARY:  # the same parameters, so a caller written against EventLog works unchanged
+            wanted = list(inspect.signature(getattr(EventLog, name)).parameters)
+            assert list(inspect.signature(getattr(type(log), name)).parameters) == wanted, name
 
     # -- appends: receipts, atomic batches ------------------------------------------------------
     def test_append_returns_receipts_in_order(self, log: EventLog) -> None:
