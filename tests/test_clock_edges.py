@@ -147,4 +147,4 @@ def test_the_cli_status_shows_no_past_next_meeting(tmp_path: Path) -> None:
     for as_of, expected in (("2023-02-01", "2023-03-01"), ("2023-06-01", None)):
         result = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "cli.db"), "--as-of", as_of, "--json"])
         assert result.exit_code == 0, result.output
-        assert [s["next_meeting"] for s in json.loads(result.output)] == [expected]
+        assert [s["next_meeting"] for s in json.loads(result.output)["channels"]] == [expected]
