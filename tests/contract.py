@@ -233,6 +233,31 @@ class LogContract:
             log.append([make("event_retracted", target_id=str(earlier.id))])
 
     # -- the two clocks ----------------------------------------------------------------------------
+    def test_vocabulary_v2_rules_hold_after_a_reopen(self, backend: Backend) -> None:
+        """A measure is changed only once imposed (old sanctions count), a commitment_status names a commitment
+        of its channel, a channel succeeds one in the log; a reopened log reads what was imposed from the table."""
+        log = backend.open()
+        pledge = make("commitment_made", occurred_on="2023-11-15")
+        log.append([established(), pledge, make("sanction_applied", occurred_on="2018-09-20")])
+        log.append([make("measure_imposed", occurred_on="2025-02-04")])
+        log.close()
+        log = backend.open()
+        try:
+            with pytest.raises(Refused, match="no measure 'us-tariff-typo'"):
+                log.append([make("measure_lifted", occurred_on="2025-03-01", measure="us-tariff-typo")])
+            log.append([make("measure_modified", occurred_on="2025-03-04")])
+            log.append([make("measure_lifted", occurred_on="2025-03-05", measure="sanction-usa-li-shangfu")])
+            meeting = make("meeting_held", occurred_on="2024-01-01")
+            log.append([meeting])
+            with pytest.raises(Refused, match="not a commitment_made"):
+                log.append([make("commitment_status", occurred_on="2024-02-01", target_id=str(meeting.id))])
+            log.append([make("commitment_status", occurred_on="2024-02-01", target_id=str(pledge.id))])
+            with pytest.raises(Refused, match="no channel us-cn-x"):
+                log.append([established("us-cn-y", succeeds="us-cn-x")])
+            log.append([established("us-cn-y", succeeds="us-cn-mmca")])
+        finally:
+            log.close()
+
     def test_recorded_at_strictly_increases_per_event(self, log: EventLog) -> None:
         receipts = log.append([established(), *(make("meeting_held", occurred_on="2024-01-01") for _ in range(50))])
         receipts += log.append([make("meeting_held")])
