@@ -33,7 +33,7 @@ def channels(count: int) -> list[str]:
 def establishments(names: list[str]) -> list[Event]:
     return [
         EVENT_TYPES["channel_established"](
-            channel=c, occurred_on=START, summary="established", sources=SOURCE, name=c, parties=["AAA", "BBB"]
+            channel=c, occurred_on=START, summary="established", sources=SOURCE, name=c, parties=["USA", "CHN"]
         )
         for c in names
     ]
@@ -54,10 +54,10 @@ def generated(count: int, names: list[str], seed: int = 7, start: int = 0) -> li
     extra = {
         "meeting_scheduled": lambda day: {"scheduled_for": day + dt.timedelta(days=30)},
         "talks_cancelled": lambda day: {"reason": "postponed", "mode": "postponed"},
-        "channel_suspended": lambda day: {"by": "AAA", "reason": "countermeasure"},
-        "commitment_made": lambda day: {"by": "BBB", "text": "a commitment"},
+        "channel_suspended": lambda day: {"by": "USA", "reason": "countermeasure"},
+        "commitment_made": lambda day: {"by": "CHN", "text": "a commitment"},
         "official_changed": lambda day: {"role": "minister", "person": "Someone", "change": "appointed"},
-        "sanction_applied": lambda day: {"target": f"person-{rng.randrange(500)}", "by": "AAA"},
+        "sanction_applied": lambda day: {"target": f"person-{rng.randrange(500)}", "by": "USA"},
     }
     events = []
     for i in range(start, start + count):

@@ -95,6 +95,7 @@ class EventLog(Protocol):
         expected_version: int | None = None,
         writer: str | None = None,
         idempotency: IdempotencyKey | None = None,
+        timeout: float | None = -1.0,  # -1: the log's append timeout; None: as long as it takes (a bulk load)
     ) -> list[Receipt]: ...
 
     async def append_async(

@@ -93,15 +93,15 @@ def channel_versions(db: Sql, channels: set[str]) -> dict[str, int]:
 
 
 def channel_founding_rows(db: Sql, channel: str, amendment_types: Sequence[str]) -> list[StoredEvent]:
-    """A channel's first event and its amendments: enough to tell when it was established."""
+    """A channel's first event and its amendments: enough to tell when it was established.
+
+    Two seeks, not a walk of the channel: its first event by (channel, version), its amendments through
+    the type index (the log's amendments are few; the channel is matched here)."""
     marks = ",".join("?" * len(amendment_types))
-    return [
-        row(v)
-        for v in db.execute(
-            f"SELECT {COLUMNS} FROM events WHERE channel = ? AND (version = 1 OR type IN ({marks})) ORDER BY seq",
-            (channel, *amendment_types),
-        )
-    ]
+    first = db.execute(f"SELECT {COLUMNS} FROM events WHERE channel = ? AND version = 1", (channel,)).fetchall()
+    amended = db.execute(f"SELECT {COLUMNS} FROM events WHERE type IN ({marks})", tuple(amendment_types)).fetchall()
+    found = {v[0]: v for v in [*first, *(v for v in amended if v[3] == channel)]}
+    return [row(found[seq]) for seq in sorted(found)]
 
 
 def bodies_of_types(db: Sql, types: Sequence[str]) -> Iterator[bytes]:

@@ -95,6 +95,17 @@ def forbidden_character(value: object, path: str, free_text: bool = False) -> st
     return None
 
 
+def _may_hold_forbidden(event: object) -> bool:
+    """False when no string of the event can hold a forbidden character: its JSON has no escape (every
+    control character is escaped) and none of the raw forbidden bytes. The exact walk is for the rest."""
+    try:
+        encoded = _JSON.encode(event)
+    except (UnicodeEncodeError, msgspec.EncodeError):  # a lone surrogate
+        return True
+    return any(marker in encoded for marker in (b"\\", b"\x7f", b"\xef\xbf\xbe", b"\xef\xbf\xbf"))
+
+
+_JSON = msgspec.json.Encoder()
 PARTY_FIELDS = ("parties", "by", "against")
 
 
@@ -147,7 +158,10 @@ def _validate_input(self: Any) -> None:
     if isinstance(raw, str):
         msgspec.structs.force_setattr(self, "occurred_on", parse_occurred_on(raw))
     message = (
-        forbidden_character(self, "") or party_codes_problem(self) or precision_problem(self) or _dates_problem(self)
+        (forbidden_character(self, "") if _may_hold_forbidden(self) else None)
+        or party_codes_problem(self)
+        or precision_problem(self)
+        or _dates_problem(self)
     )
     if message:
         raise ValueError(message)

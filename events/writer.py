@@ -216,10 +216,14 @@ class GroupCommitLog:
 
     def run_in_writer(self, work: Callable[[Any], T]) -> T:
         """Run work on the writer connection, serialised with appends (e.g. a projection swap)."""
+        return self.submit_in_writer(work).result()
+
+    def submit_in_writer(self, work: Callable[[Any], T]) -> Future:
+        """Queue work for the writer connection without waiting for it (e.g. a rebuild at start-up)."""
         future: Future = Future()
         self._ensure_writer()
         self._queue.put(Request(events=(), expected_version=None, writer=None, future=future, work=work))
-        return future.result()
+        return future
 
     def append(
         self,
@@ -227,10 +231,13 @@ class GroupCommitLog:
         expected_version: int | None = None,
         writer: str | None = None,
         idempotency: IdempotencyKey | None = None,
+        timeout: float | None = -1.0,
     ) -> list[Receipt]:
+        """Append and wait for the commit: ``append_timeout`` by default; None waits as long as it takes
+        (a bulk load of a million events in one transaction)."""
         future = self._submit(events, expected_version, writer, idempotency)
         try:
-            return future.result(timeout=self.append_timeout)
+            return future.result(timeout=self.append_timeout if timeout == -1.0 else timeout)
         except TimeoutError:
             raise self._timed_out() from None
 

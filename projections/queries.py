@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 import msgspec
 import structlog
@@ -12,13 +13,14 @@ from msgspec.structs import replace
 
 from events.catalog import Event
 from events.log import StoredEvent
-from events.sqlite import SQLiteLog, last_recorded_at, read_channel_types, read_rows, read_types, stream_version
+from events.sqlite import SQLiteLog, read_channel_types, read_rows, read_types, stream_version
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
 from projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
+from projections.marks import MARK_KINDS, Band, Mark, month_index, month_start, period_months, regroup
 from projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
-from projections.state import STATE_DECODER, ChannelState, fold, unknown_as_of
+from projections.state import ChannelState, fold, unknown_as_of, unpack_state
 from projections.timeline import Interval, intervals
 
 
@@ -32,27 +34,67 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
 
 
 logger = structlog.get_logger()
+REBUILD_ATTEMPTS = 360  # each waits up to the busy timeout (10 s) for another process's rebuild
 
 
 class Projections:
-    """Stored projections over one log: kept current on append, rebuilt on demand."""
+    """Stored projections over one log: kept current on append, rebuilt on demand.
 
-    def __init__(self, log: SQLiteLog):
+    Every channel question, for any (as_of, known_at), is a few index seeks into the stored tables, which
+    keep transaction time. While a rebuild for a new projection version runs in the background, reads answer
+    from the previous tables (``stale``), or by folding the one channel asked about when their layout differs.
+    """
+
+    def __init__(self, log: SQLiteLog, rebuild_in_background: bool = False):
         self.log = log
         self.last_replay: replay.ReplayStats | None = None
         self.maintainer = tables.Maintainer()
-        log.run_in_writer(tables.create_tables)
+        self.stale = False  # a rebuild for a new projection version is under way
+        self.fold_reads = False  # ... and the old tables cannot answer: fold per request meanwhile
+        self.rebuilt: Future | None = None
+        self.rebuild_attempts = 0
+        log.run_in_writer(lambda conn: tables.create_tables(conn))
+        current = log.run_in_writer(tables.meta)
         log.add_hook(self.maintainer)
-        log.run_in_writer(self._bring_up_to_date)
+        if current is not None and current[0] == tables.PROJECTION_VERSION and current[3] == tables.LAYOUT:
+            log.run_in_writer(lambda conn: self._catch_up(conn, current[1]))
+        elif rebuild_in_background and log.head().seq > 0:  # the caller starts it: start_rebuild()
+            self.stale, self.fold_reads = True, current is None or current[3] != tables.LAYOUT
+        else:
+            self.last_replay = log.run_in_writer(self._rebuild)
 
-    def _bring_up_to_date(self, conn) -> None:  # type: ignore[no-untyped-def]
-        """Start-up: rebuild if the projection's code changed; catch up if it lags the log."""
+    def start_rebuild(self) -> None:
+        """Queue the rebuild a new projection version needs (once); reads answer meanwhile, appends wait."""
+        if self.stale and self.rebuilt is None:
+            logger.warning("projections.rebuilding", reason="projection version changed", fold_reads=self.fold_reads)
+            self.rebuilt = self.log.submit_in_writer(self._rebuild)
+            self.rebuilt.add_done_callback(self._rebuild_done)
+
+    def _rebuild(self, conn) -> replay.ReplayStats | None:  # type: ignore[no-untyped-def]
         current = tables.meta(conn)
-        if current is None or current[0] != tables.PROJECTION_VERSION:
-            self.last_replay = replay.rebuild_and_swap(conn)
-            self.maintainer.forget()
-            return
-        checkpoint = current[1]
+        if current is not None and current[0] == tables.PROJECTION_VERSION and current[3] == tables.LAYOUT:
+            self._catch_up(conn, current[1])  # another process rebuilt them meanwhile
+            return None
+        stats = replay.rebuild_and_swap(conn)
+        self.maintainer.forget()
+        return stats
+
+    def _rebuild_done(self, done: Future) -> None:
+        if done.exception() is None:
+            self.last_replay = done.result() or self.last_replay
+            self.stale = self.fold_reads = False
+            logger.info("projections.rebuilt", stats=self.last_replay)
+        elif self.rebuild_attempts < REBUILD_ATTEMPTS:  # e.g. busy: another process rebuilds them meanwhile
+            self.rebuild_attempts += 1
+            logger.warning("projections.rebuild_retried", error=repr(done.exception()), attempt=self.rebuild_attempts)
+            self.rebuilt = self.log.submit_in_writer(self._rebuild)
+            self.rebuilt.add_done_callback(self._rebuild_done)
+        else:
+            logger.error("projections.rebuild_failed", error=repr(done.exception()))
+
+    def _catch_up(self, conn, checkpoint: int) -> None:  # type: ignore[no-untyped-def]
+        """Start-up: apply what the log holds beyond the projections' checkpoint (another process appended)."""
+        self.maintainer.forget()
         while rows := list(read_rows(conn, after=checkpoint, limit=5_000)):
             self.maintainer(conn, rows)
             checkpoint = rows[-1].seq
@@ -70,6 +112,8 @@ class Projections:
 
     # -- channels --------------------------------------------------------------
     def channel_names(self) -> list[str]:
+        if self.fold_reads:
+            return sorted(r.channel for r in read_types(self.log.reader(), ["channel_established"]))
         return [r[0] for r in self.log.reader().execute("SELECT channel FROM channel_heads ORDER BY channel")]
 
     def channel_state(
@@ -82,58 +126,62 @@ class Projections:
         Its ``version`` is the stream's: every event of the channel recorded by ``known_at``,
         corrections and retractions included, the number ``expected_version`` is checked against.
         """
-        found = self._state(channel, as_of, known_at)
+        found, version = self._state(channel, as_of, known_at)
         if found is None and known_at is not None and self._exists(channel):
             return nothing_known(channel)
         if found is None:
             return None
-        return replace(
-            found,
-            version=stream_version(self.log.reader(), channel, known_at),
-            successor=self._successor(channel, as_of, known_at),
-        )
+        return replace(found, version=version, successor=self._successor(channel, as_of, known_at))
 
     def _successor(self, channel: str, as_of: dt.date | None, known_at: str | None) -> str | None:
         """The channel whose state (on ``as_of``, as known at ``known_at``) names this one as its predecessor.
 
-        Candidates are the channels whose establishment, or a correction of it, mentions ``succeeds`` this
-        channel (a byte search of the canonical bodies, no fold); each is then asked its own state."""
+        Candidates are the channels an establishment or a correction ever named as succeeding this one (a seek
+        into ``lineage``); each is then asked its own state."""
         conn = self.log.reader()
-        needle = msgspec.json.encode({"succeeds": channel})[1:-1]  # "succeeds":"<channel>", as stored
-        candidates = {
-            r[0]
-            for r in conn.execute(
+        if self.fold_reads:
+            needle = msgspec.json.encode({"succeeds": channel})[1:-1]  # "succeeds":"<channel>", as stored
+            found = conn.execute(
                 "SELECT channel FROM events WHERE (type = 'channel_established' AND instr(body, ?) > 0)"
                 " OR (type = 'event_corrected' AND instr(body, '\"succeeds\"') > 0)",
                 (needle,),
             )
-        }
+        else:
+            found = conn.execute("SELECT channel FROM lineage WHERE predecessor = ?", (channel,))
+        candidates = {r[0] for r in found}
         for candidate in sorted(candidates - {channel}):
-            state = self._state(candidate, as_of, known_at)
+            state = self._state(candidate, as_of, known_at)[0]
             if state is not None and state.predecessor == channel:
                 return candidate
         return None
 
-    def _state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
-        if not self._current_at(known_at, channel):
-            return self._folded_states(channel, known_at, as_of)[1]  # type: ignore[arg-type]
+    def _state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> tuple[ChannelState | None, int]:
+        """The state (its version left at 0) and the stream's version, as known at ``known_at``: a seek for the
+        head as known then, and one into the history if ``as_of`` is before the head's day."""
         conn = self.log.reader()
-        head = conn.execute("SELECT state FROM channel_heads WHERE channel = ?", (channel,)).fetchone()
+        if self.fold_reads:
+            return self._folded_states(channel, known_at, as_of)[1], stream_version(conn, channel, known_at)
+        at = tables.seq_at(conn, known_at)
+        head = tables.head_state(conn, channel, at)
+        version = tables.version_at(conn, head)
         if head is None:
-            return None
-        latest = STATE_DECODER.decode(head[0])
-        if as_of is None:
-            return latest
-        row = conn.execute(
-            "SELECT state FROM channel_history WHERE channel = ? AND occurred_on <= ?"
-            " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
-            (channel, as_of.isoformat()),
-        ).fetchone()
-        state = STATE_DECODER.decode(row[0]) if row else None
-        return state if state is not None and state.established_on is not None else unknown_as_of(latest)
+            return None, version
+        if as_of is not None and as_of.isoformat() < head[0]:  # a seek to the day; the head only if need be
+            found = tables.state_on(conn, channel, as_of.isoformat(), at)
+            state = unpack_state(found) if found else None
+            if state is not None and state.established_on is not None:
+                return state, version
+        latest = unpack_state(head[1])
+        if latest.established_on is None:  # nothing of it known then but what was retracted
+            return None, version
+        if as_of is None or as_of.isoformat() >= head[0]:
+            return latest, version
+        return unknown_as_of(latest), version
 
     def _exists(self, channel: str) -> bool:
         """The channel exists now (its establishment is in the log, whenever recorded)."""
+        if self.fold_reads:
+            return channel in self.channel_names()
         query = "SELECT 1 FROM channel_heads WHERE channel = ?"
         return self.log.reader().execute(query, (channel,)).fetchone() is not None
 
@@ -144,45 +192,142 @@ class Projections:
         if known_at is not None:  # and any known then, should its establishment be retracted since
             established = read_types(self.log.reader(), ["channel_established"])
             names |= {r.channel for r in established if r.recorded_at <= known_at}
-        states = [self._state(name, as_of, known_at) for name in sorted(names)]
+        answers = {name: self._state(name, as_of, known_at) for name in sorted(names)}
         found = {
-            name: state if state is not None else nothing_known(name)
-            for name, state in zip(sorted(names), states, strict=True)
+            name: (state if state is not None else nothing_known(name), version)
+            for name, (state, version) in answers.items()
             if state is not None or (known_at is not None and self._exists(name))
         }
-        successors = {s.predecessor: s.channel for s in found.values() if s.predecessor}
-        conn = self.log.reader()
-        return [
-            replace(s, version=stream_version(conn, s.channel, known_at), successor=successors.get(s.channel))
-            for s in found.values()
-        ]
+        successors = {s.predecessor: s.channel for s, _ in found.values() if s.predecessor}
+        return [replace(s, version=version, successor=successors.get(s.channel)) for s, version in found.values()]
 
     def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
-        """Status intervals; empty for a channel recorded after ``known_at``, None if no such channel."""
-        if not self._current_at(known_at, channel):
-            states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
-            if latest is None:
-                return [] if self._exists(channel) else None
-            return intervals(states)
-        rows = (
-            self.log.reader()
-            .execute("SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,))
-            .fetchall()
-        )
-        if not rows:
-            return None
-        return intervals(STATE_DECODER.decode(r[0]) for r in rows)
+        """Status intervals; empty for a channel recorded after ``known_at``, None if no such channel.
 
-    def _current_at(self, known_at: str | None, channel: str | None) -> bool:
-        """True when the stored (current-knowledge) tables already answer for ``known_at``: nothing
-        of the channel (or of the log, for None) was recorded after it. Saves a fold in the usual case."""
-        if known_at is None:
-            return True
-        newest = last_recorded_at(self.log.reader(), channel)
-        return newest is not None and newest <= known_at
+        The status changes as known then, read from a partial index: work in proportion to the answer."""
+        conn = self.log.reader()
+        if self.fold_reads:
+            states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
+            return intervals(states) if latest is not None else ([] if self._exists(channel) else None)
+        at = tables.seq_at(conn, known_at)
+        head = tables.head_state(conn, channel, at)
+        if head is None or unpack_state(head[1]).established_on is None:
+            return [] if known_at is not None and self._exists(channel) else None
+        return intervals(unpack_state(s) for s in tables.status_changes(conn, channel, at, head[0]))
+
+    def marks(
+        self,
+        channel: str,
+        known_at: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        buckets: int | None = None,
+    ) -> list[Mark]:
+        """The channel's meetings, contacts, cancellations and measure events as known at ``known_at`` (as amended
+        then), counted per period: calendar months, or runs of whole months so that [start, end] fits in
+        ``buckets`` periods. Each mark: (period_start, kind, count, first_event_id), by period then kind.
+
+        From the month counters the history rows carry: one seek per month, whatever the length of the log."""
+        conn = self.log.reader()
+        if self.fold_reads:
+            return self._folded_marks(channel, known_at, start, end, buckets)
+        at = tables.seq_at(conn, known_at)
+        head = tables.head_state(conn, channel, at)
+        if head is None:
+            return []
+        latest = unpack_state(head[1])
+        if latest.established_on is None:
+            return []
+        first = start or latest.established_on
+        last = end or dt.date.fromisoformat(head[0])
+        counted = (  # no row after the head's day: the seeks stop there
+            (month, kind, count, (month,), event_id)
+            for month, _, text in tables.month_ends(conn, channel, at, first, min(last, dt.date.fromisoformat(head[0])))
+            for kind, (count, event_id) in tables.MARKS_DECODER.decode(text).items()
+        )
+        return regroup(counted, start, end, buckets)
+
+    def bands(
+        self,
+        channel: str,
+        known_at: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        buckets: int | None = None,
+    ) -> list[Band]:
+        """The channel's status per period (calendar months, or runs of whole months as for ``marks``), as known
+        at ``known_at``: the status at the period's end and whether it changed within it. A board draws status
+        bands from these, a bounded number whatever the history; ``timeline`` has every change."""
+        conn = self.log.reader()
+        if self.fold_reads:
+            return self._folded_bands(channel, known_at, start, end, buckets)
+        at = tables.seq_at(conn, known_at)
+        head = tables.head_state(conn, channel, at)
+        latest = unpack_state(head[1]) if head else None
+        if head is None or latest is None or latest.established_on is None:
+            return []
+        first = start or latest.established_on
+        last = end or dt.date.fromisoformat(head[0])
+        if first > last:
+            return []
+        before = tables.state_on(conn, channel, (first - dt.timedelta(days=1)).isoformat(), at)
+        status = unpack_state(before).status if before else "unknown"
+        newest = min(last, dt.date.fromisoformat(head[0]))  # no row after the head's day: the seeks stop there
+        ends = {month: status for month, status, _ in tables.month_ends(conn, channel, at, first, newest)}
+        low, high = month_index(first), month_index(last)
+        width = period_months(first, last, buckets)
+        result: list[Band] = []
+        for period in range(low, high + 1, width):
+            opening = status
+            for month in range(period, min(period + width, high + 1)):
+                status = ends.get(month, status)
+            result.append(Band(month_start(period), status, status != opening))
+        return result
+
+    def _folded_bands(
+        self, channel: str, known_at: str | None, start: dt.date | None, end: dt.date | None, buckets: int | None
+    ) -> list[Band]:
+        """``bands`` by folding the channel's events recorded by ``known_at`` (while the tables cannot answer)."""
+        rows = list(read_rows(self.log.reader(), channel=channel, recorded_by=known_at))
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        effective = effective_in_valid_order(rows, amendments)
+        state, dated = ChannelState(channel=channel), []
+        for item in effective:
+            state = fold(state, item.event, item.version)
+            dated.append((item.event.occurred_on, state.status if state.established_on else "unknown"))
+        if state.established_on is None:
+            return []
+        first, last = start or state.established_on, end or dated[-1][0]
+        if first > last:
+            return []
+
+        def status_on(day: dt.date) -> str:
+            return next((status for when, status in reversed(dated) if when <= day), "unknown")
+
+        width, result = period_months(first, last, buckets), []
+        opening = status_on(first - dt.timedelta(days=1))
+        for period in range(month_index(first), month_index(last) + 1, width):
+            close = min(month_start(period + width), month_start(month_index(last) + 1)) - dt.timedelta(days=1)
+            status = status_on(close)
+            result.append(Band(month_start(period), status, status != opening))
+            opening = status
+        return result
+
+    def _folded_marks(
+        self, channel: str, known_at: str | None, start: dt.date | None, end: dt.date | None, buckets: int | None
+    ) -> list[Mark]:
+        """The reference for ``marks``: fold the channel's events recorded by ``known_at``."""
+        rows = list(read_rows(self.log.reader(), channel=channel, recorded_by=known_at))
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        monthly: dict[tuple[int, str], list] = {}
+        for item in effective_in_valid_order((r for r in rows if r.type in MARK_KINDS), amendments):
+            kind = MARK_KINDS[item.event.__struct_config__.tag]
+            found = monthly.setdefault((month_index(item.event.occurred_on), kind), [0, item.key, item.id])
+            found[0] += 1
+        return regroup(((m, k, c, key, i) for (m, k), (c, key, i) in monthly.items()), start, end, buckets)
 
     def _folded_states(
-        self, channel: str, known_at: str, as_of: dt.date | None
+        self, channel: str, known_at: str | None, as_of: dt.date | None
     ) -> tuple[list[ChannelState], ChannelState | None]:
         """Fold the channel's events recorded by known_at; (every state, state as of)."""
         rows = [r for r in read_rows(self.log.reader(), channel=channel, recorded_by=known_at)]
@@ -227,7 +372,7 @@ class Projections:
     # -- registers -------------------------------------------------------------
     def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
         conn = self.log.reader()
-        if self._current_at(known_at, None):
+        if known_at is None and not self.fold_reads:
             return in_force(tables.read_sanction_intervals(conn), as_of)
         rows = known_by(read_types(conn, (*SANCTION_TYPES, *AMENDMENT_TYPES)), known_at)
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
@@ -260,25 +405,30 @@ class Projections:
         """The measures register on ``as_of`` (today if none), as known at ``known_at``: one query of the measure
         events by type, folded (old sanction events upcast); ``party`` matches ``by`` or ``against``."""
         conn = self.log.reader()
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        stored = tables.read_measures(conn, day.isoformat()) if known_at is None and not self.stale else None
+        if stored is not None:  # the current register, when nothing after the day was folded into it
+            return [m for m in on_day(stored, day) if _matches(m, kind, party, status)]
         rows = known_by(read_types(conn, (*MEASURE_TYPES, *AMENDMENT_TYPES)), known_at)
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-        day = as_of or dt.datetime.now(dt.UTC).date()
         effective = [e for e in effective_in_valid_order(rows, amendments) if e.event.occurred_on <= day]
         parties: dict[str, list[str]] = {}
 
         def parties_of(channel: str) -> list[str]:
             if channel not in parties:
-                state = self._state(channel, None, known_at)
+                state = self._state(channel, None, known_at)[0]
                 parties[channel] = list(state.parties) if state is not None else []
             return parties[channel]
 
-        return [
-            m
-            for m in on_day(fold_measures(effective, parties_of), day)
-            if (kind is None or m.kind == kind)
-            and (party is None or party in m.by or party in m.against)
-            and (status is None or m.status == status)
-        ]
+        return [m for m in on_day(fold_measures(effective, parties_of), day) if _matches(m, kind, party, status)]
+
+
+def _matches(measure: Measure, kind: str | None, party: str | None, status: str | None) -> bool:
+    return (
+        (kind is None or measure.kind == kind)
+        and (party is None or party in measure.by or party in measure.against)
+        and (status is None or measure.status == status)
+    )
 
 
 def nothing_known(channel: str) -> ChannelState:

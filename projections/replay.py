@@ -3,24 +3,32 @@
 The rebuild runs on the log's writer connection (appends wait, readers keep
 reading the old tables) and the new tables replace the old ones in the same
 transaction, so no reader ever sees a half-built projection.
+
+It feeds the log, in seq order, through the same maintainer the appends use: each channel's
+events are applied in recording order, so the rows a back-dated event or an amendment closed
+are reproduced with the same recording intervals, byte for byte.
 """
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from operator import attrgetter
+from collections.abc import Callable
 
 import msgspec
 
-from events.log import StoredEvent
-from events.sqlite import head_seq, read_types, stream_by_channel, stream_types
-from projections.amendments import AMENDMENT_TYPES, Amendments, Effective
-from projections.sanctions import SANCTION_TYPES, fold_sanctions
-from projections.state import ChannelState
-from projections.tables import PROJECTION_TABLES, create_tables, set_meta, write_channel, write_sanctions
+from events.sqlite import connect, head_seq
+from projections.tables import (
+    CHUNK,
+    PROJECTION_TABLES,
+    Background,
+    Maintainer,
+    create_indexes,
+    create_tables,
+    recompute_measures,
+    recompute_sanctions,
+    set_meta,
+)
 
 Progress = Callable[[int], None]
 
@@ -40,61 +48,43 @@ class Drift(msgspec.Struct, kw_only=True):
 
 
 def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = None) -> tuple[ReplayStats, str]:
-    """Fill fresh ``<table><suffix>`` tables from the log in one streaming pass; stats and the sanctions key.
-
-    Memory stays bounded: a channel's events stream through the fold straight into its history rows.
-    Only a channel with corrections or retractions is read whole, since a correction may move an event.
-    """
+    """Fill fresh ``<table><suffix>`` tables from the log in one streaming pass; stats and the sanctions key."""
     started = time.perf_counter()
     for table in PROJECTION_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
-    create_tables(conn, suffix)
+    create_tables(conn, suffix, indexes=False)
     checkpoint = head_seq(conn)
-    amendment_rows = [r for r in read_types(conn, AMENDMENT_TYPES) if r.seq <= checkpoint]
-    amendments = Amendments.collect(amendment_rows)
-    amended_channels = {r.channel for r in amendment_rows}
-    count = 0
-
-    def counted(rows: Iterable[StoredEvent]) -> Iterator[StoredEvent]:
-        nonlocal count
-        for row in rows:
-            if row.seq > checkpoint:
-                continue
-            count += 1
-            if progress is not None and count % 10_000 == 0:
-                progress(10_000)
-            yield row
-
-    channels = 0
-    for channel, group in itertools.groupby(counted(stream_by_channel(conn)), key=attrgetter("channel")):
-        items: Iterable[Effective] = (e for e in map(amendments.apply, group) if e is not None)
-        if channel in amended_channels:
-            items = sorted(items, key=attrgetter("key"))
-        write_channel(conn, channel, ChannelState(channel=channel), items, suffix)
-        channels += 1
-    if progress is not None:
-        progress(count % 10_000)
-    sanction_rows = (r for r in stream_types(conn, SANCTION_TYPES) if r.seq <= checkpoint)
-    sanction_events: Iterable[Effective] = (e for e in map(amendments.apply, sanction_rows) if e is not None)
-    if amendments:
-        sanction_events = sorted(sanction_events, key=attrgetter("key"))
-    last_key = [""]
-
-    def remember(items: Iterable[Effective]) -> Iterator[Effective]:
-        for item in items:
-            last_key[0] = item.key[0]
-            yield item
-
-    write_sanctions(conn, fold_sanctions(remember(sanction_events)), suffix)
+    # The log is read on a connection of its own (the events are committed; the rebuild writes only
+    # projection tables), so that the writer connection is free for the background inserts meanwhile.
+    reader = connect(conn.execute("PRAGMA database_list").fetchone()[2])
+    background = Background(conn)
+    maintainer = Maintainer(suffix, background)
+    after, count = 0, 0
+    # Only the columns the maintainer reads: the hashes and instants are not folded.
+    sql = "SELECT seq, id, type, channel, version, occurred_on, body FROM events WHERE seq > ? AND seq <= ?"
+    sql += " ORDER BY seq LIMIT ?"
+    try:
+        while chunk := reader.execute(sql, (after, checkpoint, CHUNK)).fetchall():
+            maintainer.replay_chunk(conn, chunk)
+            after = chunk[-1][0]
+            count += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        background.close()
+        reader.close()
+    maintainer.write_heads(conn, list(maintainer.heads))
+    recompute_measures(conn, suffix)
+    sanctions_key = recompute_sanctions(conn, suffix, upto=checkpoint)
     seconds = time.perf_counter() - started
     stats = ReplayStats(
         events=count,
-        channels=channels,
+        channels=sum(1 for head, _ in maintainer.heads.values() if head is not None),
         seconds=round(seconds, 4),
         events_per_second=round(count / seconds if seconds else 0.0, 1),
         checkpoint=checkpoint,
     )
-    return stats, last_key[0]
+    return stats, sanctions_key
 
 
 def rebuild_and_swap(conn: sqlite3.Connection, progress: Progress | None = None) -> ReplayStats:
@@ -103,6 +93,7 @@ def rebuild_and_swap(conn: sqlite3.Connection, progress: Progress | None = None)
     for table in PROJECTION_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
+    create_indexes(conn)
     set_meta(conn, stats.checkpoint, sanctions_key)
     return stats
 

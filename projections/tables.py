@@ -1,108 +1,585 @@
-"""Stored projections: temporal tables kept current inside each append's transaction.
+"""Stored projections with both clocks, kept current inside each append's transaction.
 
-``channel_history`` holds one row per folded event with the channel's state
-after it, keyed (channel, occurred_on, seq): an ``as_of`` question is one
-index seek. ``channel_heads`` holds each channel's latest state.
-``sanction_intervals`` holds the sanctions register as intervals.
+All SQL of the projection tables lives here (plain SQL, ON CONFLICT upserts: portable to PostgreSQL).
+
+``channel_history`` holds one row per folded event: the channel's state after it, keyed by valid time
+(channel, occurred_on, seq), and the interval of *recording* during which that row was the truth,
+``[recorded_from, recorded_to)`` as log positions (seq; ``recorded_to`` null while it still is). Transaction
+time is the log's order: ``recorded_at`` grows with seq, so a ``known_at`` is one seek to a seq.
+A back-dated event or an amendment never deletes a row: it closes the rows whose state it changes and adds
+their successors, so any (as_of, known_at) question is an index seek.
+
+Each event of a channel writes at least the channel's head row as it stands after it (a copy when
+unchanged), so "the head at K" is the newest row recorded by K: one seek on (channel, recorded_from).
+A row also carries the month's marks up to it (counts per kind of meetings, contacts, cancellations and
+measure events in its calendar month, with the first of each), so a month's marks are one seek too, and
+``changed`` flags where the status changed (a partial index gives the timeline).
+
+``channel_heads`` holds each channel's latest state; ``sanction_intervals`` the (current) sanctions register;
+``lineage`` every (predecessor, channel) pair an establishment or a correction ever named in ``succeeds``
+(the candidates a successor is looked for among: each is then asked its state at the time in question).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import queue
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
+from typing import Any, NamedTuple
 
+import msgspec
+
+from events.catalog import EventCorrected
 from events.log import StoredEvent
-from events.sqlite import read_channel_types, read_rows, read_types
+from events.sqlite import read_types
+from events.store import COLUMNS
+from events.store import row as store_row
 from projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order
+from projections.marks import MARK_KINDS, month_index, month_start
+from projections.measures import MEASURE_TYPES, Measure, apply_measure, fold_measures, upcast
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, fold_sanctions
-from projections.state import STATE_DECODER, STATE_ENCODER, ChannelState, fold
+from projections.state import LEAN_DECODER, ChannelState, fold, pack_state, unpack_state
 
-# Bump when the fold or the tables change: start-up then rebuilds from the log.
-PROJECTION_VERSION = 2
+# Bump when the fold changes: start-up then rebuilds from the log (serving the old tables meanwhile
+# if LAYOUT, the tables' shape, is unchanged). Bump LAYOUT too when the columns change.
+PROJECTION_VERSION = 6
+LAYOUT = 6
 NAME = "channels"
+PROJECTION_TABLES = ("channel_history", "channel_heads", "sanction_intervals", "lineage", "measure_register")
+HISTORY = "channel, occurred_on, seq, recorded_from, recorded_to, status, changed, marks, state"
+TOMBSTONE_DAY = "0000-01-01"  # the head row of a channel whose every event was retracted
+MARKS_ENCODER = msgspec.json.Encoder(order="sorted")
+MARKS_DECODER = msgspec.json.Decoder(dict[str, tuple[int, str]])
+MEASURES_ENCODER = msgspec.json.Encoder()
+MEASURES_DECODER = msgspec.json.Decoder(list[Measure])
+CHUNK = 5_000
 
 
-def create_tables(conn: sqlite3.Connection, suffix: str = "") -> None:
+def create_tables(conn: sqlite3.Connection, suffix: str = "", indexes: bool = True) -> None:
     # One statement at a time: executescript() would commit the caller's transaction.
     script = f"""
         CREATE TABLE IF NOT EXISTS channel_history{suffix} (
             channel TEXT NOT NULL, occurred_on TEXT NOT NULL, seq INTEGER NOT NULL,
-            status TEXT NOT NULL, state BLOB NOT NULL,
-            PRIMARY KEY (channel, occurred_on, seq)
+            recorded_from INTEGER NOT NULL, recorded_to INTEGER,
+            status TEXT NOT NULL, changed INTEGER NOT NULL, marks TEXT NOT NULL, state BLOB NOT NULL,
+            PRIMARY KEY (channel, occurred_on, seq, recorded_from)
         ) STRICT, WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS channel_heads{suffix} (
-            channel TEXT PRIMARY KEY, occurred_on TEXT NOT NULL, seq INTEGER NOT NULL, state BLOB NOT NULL
+            channel TEXT PRIMARY KEY, occurred_on TEXT NOT NULL, seq INTEGER NOT NULL, state BLOB NOT NULL,
+            version INTEGER NOT NULL
         ) STRICT;
         CREATE TABLE IF NOT EXISTS sanction_intervals{suffix} (
             target TEXT NOT NULL, by_party TEXT NOT NULL, program TEXT, since TEXT NOT NULL, until TEXT,
             event_ids TEXT NOT NULL, first_seq INTEGER NOT NULL,
             PRIMARY KEY (first_seq)
         ) STRICT;
+        CREATE TABLE IF NOT EXISTS lineage{suffix} (
+            predecessor TEXT NOT NULL, channel TEXT NOT NULL, PRIMARY KEY (predecessor, channel)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS measure_register{suffix} (
+            measure TEXT PRIMARY KEY, last_day TEXT NOT NULL, body BLOB NOT NULL
+        ) STRICT;
         CREATE TABLE IF NOT EXISTS projection_meta (
             name TEXT PRIMARY KEY, version INTEGER NOT NULL, checkpoint INTEGER NOT NULL,
-            sanctions_key TEXT NOT NULL DEFAULT ''
-        ) STRICT;
+            sanctions_key TEXT NOT NULL DEFAULT '', layout INTEGER NOT NULL DEFAULT 0
+        ) STRICT
         """
     for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement)
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(projection_meta)")}
+    if "layout" not in columns:  # a database from before layouts were recorded
+        conn.execute("ALTER TABLE projection_meta ADD COLUMN layout INTEGER NOT NULL DEFAULT 0")
+    if indexes and layout_of(conn, suffix) == LAYOUT:
+        create_indexes(conn, suffix)
 
 
-PROJECTION_TABLES = ("channel_history", "channel_heads", "sanction_intervals")
+def layout_of(conn: sqlite3.Connection, suffix: str = "") -> int:
+    """The layout of the history table present (0 if it is of a layout before transaction time was kept)."""
+    columns = {r[1] for r in conn.execute(f"PRAGMA table_info(channel_history{suffix})")}
+    heads = {r[1] for r in conn.execute(f"PRAGMA table_info(channel_heads{suffix})")}
+    register = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"measure_register{suffix}",)).fetchone()
+    return LAYOUT if "recorded_from" in columns and "marks" in columns and "version" in heads and register else 0
 
 
-def meta(conn: sqlite3.Connection) -> tuple[int, int, str] | None:
-    row = conn.execute(
-        "SELECT version, checkpoint, sanctions_key FROM projection_meta WHERE name = ?", (NAME,)
-    ).fetchone()
-    return (row[0], row[1], row[2]) if row else None
+def create_indexes(conn: sqlite3.Connection, suffix: str = "") -> None:
+    """The secondary indexes; built after a bulk fill (faster than maintaining them row by row)."""
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS channel_history_known ON channel_history{suffix}"
+        " (channel, recorded_from, occurred_on, seq)"
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS channel_history_changes ON channel_history{suffix}"
+        " (channel, occurred_on, seq) WHERE changed = 1"
+    )
+
+
+def meta(conn: sqlite3.Connection) -> tuple[int, int, str, int] | None:
+    """(version, checkpoint, sanctions key, layout) of the stored projections, or None."""
+    try:
+        row = conn.execute(
+            "SELECT version, checkpoint, sanctions_key, layout FROM projection_meta WHERE name = ?", (NAME,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # no table yet, or one from before layouts
+        return None
+    return (row[0], row[1], row[2], row[3]) if row else None
 
 
 def set_meta(conn: sqlite3.Connection, checkpoint: int, sanctions_key: str | None = None) -> None:
     current = meta(conn)
     key = sanctions_key if sanctions_key is not None else (current[2] if current else "")
     conn.execute(
-        "INSERT INTO projection_meta (name, version, checkpoint, sanctions_key) VALUES (?, ?, ?, ?)"
+        "INSERT INTO projection_meta (name, version, checkpoint, sanctions_key, layout) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(name) DO UPDATE SET version=excluded.version, checkpoint=excluded.checkpoint,"
-        " sanctions_key=excluded.sanctions_key",
-        (NAME, PROJECTION_VERSION, checkpoint, key),
+        " sanctions_key=excluded.sanctions_key, layout=excluded.layout",
+        (NAME, PROJECTION_VERSION, checkpoint, key, LAYOUT),
     )
 
 
-def write_channel(
-    conn: sqlite3.Connection, channel: str, start: ChannelState, events: Iterable[Effective], suffix: str = ""
-) -> tuple[str, ChannelState] | None:
-    """Fold events onto start, writing a history row per event (in chunks) and the channel's head.
+# -- folding into rows ---------------------------------------------------------------------------
 
-    Returns the head written (its occurred_on and state), or None if there were no events.
+
+class Folded(NamedTuple):
+    """One history row as the maintainer computes it: the state after an event and the month's marks."""
+
+    occurred_on: str
+    seq: int
+    state: ChannelState
+    month: int
+    counters: dict[str, tuple[int, str]]
+    changed: int
+    body: bytes  # the state packed (version left at 0: answers take the stream's version)
+    marks: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.occurred_on, self.seq)
+
+    def same_row(self, other: tuple) -> bool:
+        """Equal to a stored row (status, changed, marks, state) at the same key."""
+        return (self.state.status, self.changed, self.marks, self.body) == other
+
+
+def step(channel: str, previous: Folded | None, event: Any, seq: int, event_id: str, occurred_on: str) -> Folded:
+    """The row after ``event`` (at key (occurred_on, seq)), from the row before it (valid-time order)."""
+    state = fold(previous.state if previous is not None else ChannelState(channel=channel), event, 0)
+    month = month_index(event.occurred_on)
+    if previous is not None and previous.month == month:
+        counters, marks = previous.counters, previous.marks
+    else:
+        counters, marks = {}, "{}"
+    kind = MARK_KINDS.get(event.__struct_config__.tag)
+    if kind is not None:
+        found = counters.get(kind)
+        counters = {**counters, kind: (found[0] + 1, found[1]) if found else (1, event_id)}
+        marks = MARKS_ENCODER.encode(counters).decode()
+    before = previous.state if previous is not None else None
+    changed = int(state.since is not None and (before is None or before.since is None or before.status != state.status))
+    return Folded(occurred_on, seq, state, month, counters, changed, pack_state(state), marks)
+
+
+def stored(channel: str, occurred_on: str, seq: int, changed: int, marks: str, body: bytes) -> Folded:
+    """A stored row read back as the maintainer's own."""
+    state = unpack_state(body)
+    month = month_index(dt.date.fromisoformat(occurred_on)) if occurred_on != TOMBSTONE_DAY else 0
+    counters = {k: tuple(v) for k, v in MARKS_DECODER.decode(marks).items()}
+    return Folded(occurred_on, seq, state, month, counters, changed, bytes(body), marks)
+
+
+class Writes:
+    """History rows and closings waiting for one executemany each.
+
+    A rebuild hands its inserts to a ``Background`` writer (``hand_off``): SQLite writes the B-tree without the
+    GIL while the next chunk folds. Any other use of the connection first waits for it (``flush``)."""
+
+    def __init__(self, suffix: str, background: Background | None = None) -> None:
+        self.suffix = suffix
+        self.background = background
+        self.inserts: list[tuple] = []
+        self.closings: list[tuple] = []
+
+    def hand_off(self, conn: sqlite3.Connection) -> None:
+        if self.background is None or self.closings:
+            self.flush(conn)
+            return
+        if self.inserts:
+            self.background.put(self._insert_sql(), self.inserts)
+            self.inserts = []
+
+    def _insert_sql(self) -> str:
+        return f"INSERT INTO channel_history{self.suffix} ({HISTORY}) VALUES (?,?,?,?,?,?,?,?,?)"
+
+    def insert(self, channel: str, row: Folded, recorded_from: int) -> None:
+        self.inserts.append(
+            (channel, row.occurred_on, row.seq, recorded_from, None, row.state.status, row.changed, row.marks, row.body)
+        )
+
+    def close(self, channel: str, key: tuple[str, int], recorded_from: int, recorded_to: int) -> None:
+        self.closings.append((recorded_to, channel, key[0], key[1], recorded_from))
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if self.background is not None:
+            self.background.wait()
+        if self.closings:
+            conn.executemany(
+                f"UPDATE channel_history{self.suffix} SET recorded_to = ?"
+                " WHERE channel = ? AND occurred_on = ? AND seq = ? AND recorded_from = ?",
+                self.closings,
+            )
+            self.closings.clear()
+        if self.inserts:
+            conn.executemany(self._insert_sql(), self.inserts)
+            self.inserts.clear()
+
+
+class Background:
+    """One thread running a rebuild's executemany calls on the writer connection, in order; ``wait``
+    returns once it is idle (the caller then has the connection to itself again)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.work: queue.Queue[tuple[str, list[tuple]] | None] = queue.Queue()
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="diplo-rebuild-writes", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.work.get()) is not None:
+            try:
+                if self.failure is None:
+                    self.conn.executemany(*item)
+            except BaseException as error:  # raised to the rebuild at its next wait
+                self.failure = error
+            finally:
+                self.work.task_done()
+        self.work.task_done()
+
+    def put(self, sql: str, rows: list[tuple]) -> None:
+        self.work.put((sql, rows))
+
+    def wait(self) -> None:
+        self.work.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        self.wait()
+        self.work.put(None)
+        self.thread.join()
+
+
+class Maintainer:
+    """The append hook: brings the projections up to date with rows just inserted, in their transaction.
+
+    Events are applied one at a time in log order, so the rows and their recording intervals are a function
+    of the log alone (a replay gives the same rows, however the appends were grouped). An event after the
+    channel's head is folded onto the head in memory; any other (back-dated, or an amendment) refolds the
+    channel from the earliest day it may change and closes only the rows whose content changed.
+
+    It remembers the channel heads and the sanctions key it wrote, which stay true exactly as long as
+    the next rows it sees follow on from the last ones (no other process wrote, nothing rolled back).
     """
-    state = start
-    history: list[tuple] = []
-    last = None
-    insert = f"INSERT INTO channel_history{suffix} (channel, occurred_on, seq, status, state) VALUES (?,?,?,?,?)"
-    for item in events:
-        state = fold(state, item.event, item.version)
-        last = (channel, item.key[0], item.seq, state.status, STATE_ENCODER.encode(state))
-        history.append(last)
-        if len(history) >= 5_000:
-            conn.executemany(insert, history)
-            history.clear()
-    conn.executemany(insert, history)
-    if last is None:
-        return None
-    conn.execute(
-        f"INSERT OR REPLACE INTO channel_heads{suffix} (channel, occurred_on, seq, state) VALUES (?,?,?,?)",
-        (channel, last[1], last[2], last[4]),
+
+    def __init__(self, suffix: str = "", background: Background | None = None) -> None:
+        self.suffix = suffix
+        self.background = background  # a rebuild's writer thread
+        self.forget()
+
+    def forget(self) -> None:
+        self.after_seq: int | None = None
+        self.heads: dict[str, tuple[Folded | None, int]] = {}  # channel -> (head row, its recorded_from)
+        self.versions: dict[str, int] = {}  # channel -> its stream's version, for the heads table
+        self.measures_day: str | None = None  # the latest day the measures register has folded
+        self.sanctions_key: str | None = None
+
+    def __call__(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
+        if not rows:
+            return
+        if self.after_seq != rows[0].seq - 1:
+            self.forget()
+        writes = Writes(self.suffix)
+        touched: set[str] = set()
+        for row in rows:
+            self.apply(conn, row, writes)
+            touched.add(row.channel)
+        writes.flush(conn)
+        self.write_heads(conn, touched)
+        self.sanctions(conn, rows)
+        self.measures(conn, rows)
+        if not self.suffix:  # a rebuild sets its checkpoint when it swaps the tables in
+            set_meta(conn, rows[-1].seq, self.sanctions_key)
+        self.after_seq = rows[-1].seq
+
+    def replay_chunk(self, conn: sqlite3.Connection, values: Sequence[tuple]) -> None:
+        """A rebuild's rows ``(seq, id, type, channel, version, occurred_on, body)``, in log order: the same
+        as ``__call__`` with their StoredEvents, the usual in-order event taking the short way."""
+        writes = Writes(self.suffix, self.background)
+        heads, amendments, insert = self.heads, AMENDMENT_TYPES, writes.insert
+        versions = self.versions
+        for seq, event_id, kind, channel, version, occurred_on, body in values:
+            versions[channel] = version
+            found = heads.get(channel)
+            head = found[0] if found is not None else None
+            if (
+                found is not None
+                and kind not in amendments
+                and (head is None or (occurred_on, seq) > (head.occurred_on, head.seq))
+                and not (kind == "channel_established" and b'"succeeds"' in body)
+            ):
+                new = step(channel, head, LEAN_DECODER.decode(body), seq, event_id, occurred_on)
+                insert(channel, new, seq)
+                heads[channel] = (new, seq)
+                continue
+            writes.flush(conn)  # the connection to itself: the rows before are written, the writer thread idle
+            row = StoredEvent(
+                seq=seq,
+                id=event_id,
+                type=kind,
+                channel=channel,
+                version=version,
+                occurred_on=occurred_on,
+                recorded_at="",
+                body=body,
+                prev_hash="",
+                hash="",
+            )
+            self.apply(conn, row, writes)
+        writes.hand_off(conn)  # the heads are written once, at the end of the rebuild
+        if values:
+            self.after_seq = values[-1][0]
+
+    def measures(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
+        """The current measures register: an in-order measure event is applied to its measure's entry; a
+        back-dated one, or an amendment of a measure event, folds the register again."""
+        if self.suffix:  # a rebuild folds the register once, at the end
+            return
+        relevant = [r for r in rows if r.type in MEASURE_TYPES]
+        amended = [r for r in rows if r.type in AMENDMENT_TYPES]
+        if not relevant and not amended:
+            return
+        if self.measures_day is None:
+            self.measures_day = conn.execute("SELECT max(last_day) FROM measure_register").fetchone()[0] or ""
+        running, back_dated = self.measures_day, False
+        for r in relevant:  # in order as long as each is on or after every day folded before it
+            back_dated = back_dated or r.occurred_on < running
+            running = max(running, r.occurred_on)
+        if back_dated or any(_amends_a_measure(conn, r) for r in amended):
+            self.measures_day = recompute_measures(conn, self.suffix)
+            return
+        parties = _channel_parties(conn, self.suffix)
+        entries: dict[str, tuple[str, list[Measure]]] = {}
+        for row in relevant:
+            item = Effective(event=row.event(), seq=row.seq, version=row.version, id=row.id)
+            key = upcast(item.event, parties).measure  # type: ignore[attr-defined]
+            if key not in entries:
+                found = conn.execute("SELECT last_day, body FROM measure_register WHERE measure = ?", (key,)).fetchone()
+                entries[key] = (found[0], MEASURES_DECODER.decode(found[1])) if found else ("", [])
+            last_day, measures = entries[key]
+            open_ = {key: measures[-1]} if measures and measures[-1].lifted_on is None else {}
+            apply_measure(open_, measures, item, parties)
+            entries[key] = (max(last_day, row.occurred_on), measures)
+            self.measures_day = max(self.measures_day, row.occurred_on)
+        write_measures(conn, {key: entry for key, entry in entries.items()}, self.suffix)
+
+    def sanctions(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
+        if self.suffix:  # a rebuild folds the register once, at the end
+            return
+        if self.sanctions_key is None:
+            current = meta(conn) if not self.suffix else None
+            self.sanctions_key = current[2] if current else ""
+        if any(r.type in SANCTION_TYPES or r.type in AMENDMENT_TYPES for r in rows):
+            self.sanctions_key = _apply_sanction_rows(conn, rows, self.sanctions_key, self.suffix)
+
+    def write_heads(self, conn: sqlite3.Connection, channels: Iterable[str]) -> None:
+        values = []
+        for channel in channels:
+            head = self.heads.get(channel, (None, 0))[0]
+            if head is not None:
+                values.append((channel, head.occurred_on, head.seq, head.body, self.versions[channel]))
+        conn.executemany(
+            f"INSERT INTO channel_heads{self.suffix} (channel, occurred_on, seq, state, version) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(channel) DO UPDATE SET occurred_on=excluded.occurred_on, seq=excluded.seq,"
+            " state=excluded.state, version=excluded.version",
+            values,
+        )
+
+    def _head(self, conn: sqlite3.Connection, channel: str) -> tuple[Folded | None, int]:
+        if channel not in self.heads:
+            found = conn.execute(
+                f"SELECT occurred_on, seq, recorded_from, changed, marks, state FROM channel_history{self.suffix}"
+                " WHERE channel = ? ORDER BY recorded_from DESC, occurred_on DESC, seq DESC LIMIT 1",
+                (channel,),
+            ).fetchone()
+            self.heads[channel] = (
+                (stored(channel, found[0], found[1], found[3], found[4], found[5]), found[2]) if found else (None, 0)
+            )
+        return self.heads[channel]
+
+    def apply(self, conn: sqlite3.Connection, row: StoredEvent, writes: Writes) -> None:
+        """One event, in log order."""
+        self.versions[row.channel] = row.version
+        if row.type in ("channel_established", "event_corrected") and b'"succeeds"' in row.body:
+            self.lineage(conn, row)
+        head, _ = self._head(conn, row.channel)
+        if row.type not in AMENDMENT_TYPES and (head is None or (row.occurred_on, row.seq) > head.key):
+            event = LEAN_DECODER.decode(row.body)  # a new event: nothing amends it yet
+            new = step(row.channel, head, event, row.seq, row.id, row.occurred_on)
+            writes.insert(row.channel, new, row.seq)
+            self.heads[row.channel] = (new, row.seq)
+            return
+        writes.flush(conn)  # the refold reads the table
+        if row.type in AMENDMENT_TYPES:
+            affected, until = amended_from(conn, row)
+        else:
+            affected = until = (row.occurred_on, row.seq)
+        self.heads[row.channel] = self.refold(conn, row.channel, row.seq, affected, until, writes)
+        writes.flush(conn)
+
+    def lineage(self, conn: sqlite3.Connection, row: StoredEvent) -> None:
+        event = row.event()
+        named = event.changes.get("succeeds") if isinstance(event, EventCorrected) else event.succeeds  # type: ignore[attr-defined]
+        if isinstance(named, str):
+            conn.execute(
+                f"INSERT INTO lineage{self.suffix} (predecessor, channel) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (named, row.channel),
+            )
+
+    def refold(
+        self,
+        conn: sqlite3.Connection,
+        channel: str,
+        seq: int,
+        affected: tuple[str, int],
+        until: tuple[str, int],
+        writes: Writes,
+    ) -> tuple[Folded | None, int]:
+        """The channel as known once event ``seq`` is recorded, from key ``affected`` on: rows whose content
+        changed are closed at ``seq`` and their successors recorded from it. Returns the new head.
+
+        Past ``until`` (the last key the event may move), the first row found unchanged ends the work: the
+        fold is deterministic, so every later row is unchanged too. A back-dated event costs the rows it
+        changes (its month's marks, the cadence window), not the length of the channel."""
+        table = f"channel_history{self.suffix}"
+        before = conn.execute(
+            f"SELECT occurred_on, seq, changed, marks, state, recorded_from FROM {table}"
+            " WHERE channel = ? AND recorded_to IS NULL AND (occurred_on, seq) < (?, ?)"
+            " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
+            (channel, affected[0], affected[1]),
+        ).fetchone()
+        current_head = self._head(conn, channel)
+        old = conn.execute(
+            f"SELECT occurred_on, seq, status, changed, marks, state, recorded_from FROM {table}"
+            " WHERE channel = ? AND recorded_to IS NULL AND (occurred_on, seq) >= (?, ?)"
+            " ORDER BY occurred_on, seq",
+            (channel, affected[0], affected[1]),
+        )
+        waiting = next(old, None)
+        head, head_from = (stored(channel, *before[:5]), before[5]) if before else (None, 0)
+        converged = False
+        for item in known_effective(conn, channel, seq, affected):
+            key = (item.key[0], item.seq)
+            while waiting is not None and (waiting[0], waiting[1]) < key:  # an event retracted or moved away
+                writes.close(channel, (waiting[0], waiting[1]), waiting[6], seq)
+                waiting = next(old, None)
+            new = step(channel, head, item.event, item.seq, item.id, key[0])
+            if waiting is not None and (waiting[0], waiting[1]) == key:
+                found, waiting = waiting, next(old, None)
+                if new.same_row(found[2:6]):
+                    head, head_from = new, found[6]
+                    if key > until:
+                        converged = True
+                        break
+                    continue
+                writes.close(channel, key, found[6], seq)
+            writes.insert(channel, new, seq)
+            head, head_from = new, seq
+        if converged:
+            head, head_from = current_head  # every row from here on is as it was, the head included
+        else:
+            while waiting is not None:  # rows of events retracted or moved away
+                writes.close(channel, (waiting[0], waiting[1]), waiting[6], seq)
+                waiting = next(old, None)
+        if head is None:
+            head = stored(channel, TOMBSTONE_DAY, seq, 0, "{}", pack_state(ChannelState(channel=channel)))
+            writes.insert(channel, head, seq)
+        elif head_from != seq:  # the head as it stands after this event is always recorded by it
+            writes.close(channel, head.key, head_from, seq)
+            writes.insert(channel, head, seq)
+        return head, seq
+
+
+def amended_from(
+    conn: sqlite3.Connection, amendment: StoredEvent, upto: int | None = None
+) -> tuple[tuple[str, int], tuple[str, int]]:
+    """The earliest and the latest key an amendment may change: its target's, at the date it was recorded with
+    or any date a correction gave it (a retracted correction: the corrected event's). States before the
+    earliest stay as they were."""
+    target_id = str(amendment.event().target_id)  # type: ignore[attr-defined]
+    found = conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (target_id,)).fetchone()
+    if found is None:
+        return ("", 0), ("9999-12-31", 2**62)
+    target = store_row(found)
+    if target.type in AMENDMENT_TYPES:
+        return amended_from(conn, target, amendment.seq if upto is None else upto)
+    days = {target.occurred_on}
+    for other in channel_amendments(conn, target.channel, amendment.seq if upto is None else upto):
+        corrected = other.event()
+        if other.type == "event_corrected" and str(corrected.target_id) == target.id:  # type: ignore[attr-defined]  # type: ignore[attr-defined]
+            day = corrected.changes.get("occurred_on")  # type: ignore[attr-defined]
+            if isinstance(day, str):
+                days.add(day)
+    return (min(days), target.seq), (max(days), target.seq)
+
+
+def channel_amendments(conn: sqlite3.Connection, channel: str, upto: int) -> list[StoredEvent]:
+    """The channel's corrections and retractions recorded by ``upto``: through the type index, so in
+    proportion to the log's amendments, never to the channel's length (the channel is matched here)."""
+    marks = ",".join("?" * len(AMENDMENT_TYPES))
+    found = conn.execute(f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) AND seq <= ?", (*AMENDMENT_TYPES, upto))
+    return sorted((store_row(v) for v in found if v[3] == channel), key=lambda r: r.seq)
+
+
+def known_effective(conn: sqlite3.Connection, channel: str, seq: int, affected: tuple[str, int]) -> Iterator[Any]:
+    """The channel's events recorded by ``seq``, as amended then, whose (amended) key is ``affected`` or later,
+    in valid-time order, streamed from the index; the few corrected events are merged in at their new keys."""
+    amendments = Amendments.collect(channel_amendments(conn, channel, seq))
+    cursor = conn.execute(
+        "SELECT seq, id, type, version, body FROM events WHERE channel = ?"
+        " AND (occurred_on, seq) >= (?, ?) AND seq <= ? ORDER BY occurred_on, seq",
+        (channel, affected[0], affected[1], seq),
     )
-    return last[1], state
+    plain = (
+        Effective(event=LEAN_DECODER.decode(body), seq=event_seq, version=version, id=event_id)
+        for event_seq, event_id, kind, version, body in cursor
+        if kind not in AMENDMENT_TYPES and event_id not in amendments.retracted and event_id not in amendments.changes
+    )
+    if not amendments.changes:
+        yield from plain
+        return
+    ids = list(amendments.changes)
+    marks = ",".join("?" * len(ids))
+    targets = (store_row(v) for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE id IN ({marks})", ids))
+    corrected = [
+        e
+        for e in map(amendments.apply, (t for t in targets if t.seq <= seq and t.channel == channel))
+        if e is not None and e.key >= affected
+    ]
+    yield from heapq.merge(plain, sorted(corrected, key=attrgetter("key")), key=attrgetter("key"))
+
+
+# -- the sanctions register (current knowledge) ------------------------------------------------------
 
 
 def write_sanctions(conn: sqlite3.Connection, intervals: Sequence[SanctionInterval], suffix: str = "") -> None:
     conn.executemany(
-        f"INSERT OR REPLACE INTO sanction_intervals{suffix}"
-        " (target, by_party, program, since, until, event_ids, first_seq) VALUES (?,?,?,?,?,?,?)",
+        f"INSERT INTO sanction_intervals{suffix}"
+        " (target, by_party, program, since, until, event_ids, first_seq) VALUES (?,?,?,?,?,?,?)"
+        " ON CONFLICT(first_seq) DO UPDATE SET target=excluded.target, by_party=excluded.by_party,"
+        " program=excluded.program, since=excluded.since, until=excluded.until, event_ids=excluded.event_ids",
         [
             (
                 i.target,
@@ -119,10 +596,10 @@ def write_sanctions(conn: sqlite3.Connection, intervals: Sequence[SanctionInterv
 
 
 def read_sanction_intervals(
-    conn: sqlite3.Connection, open_for: set[tuple[str, str]] | None = None
+    conn: sqlite3.Connection, open_for: set[tuple[str, str]] | None = None, suffix: str = ""
 ) -> list[SanctionInterval]:
     """All intervals, or only the open ones of the given (target, by) pairs."""
-    sql = "SELECT target, by_party, program, since, until, event_ids, first_seq FROM sanction_intervals"
+    sql = f"SELECT target, by_party, program, since, until, event_ids, first_seq FROM sanction_intervals{suffix}"
     params: list[str] = []
     if open_for is not None:
         if not open_for:
@@ -143,104 +620,26 @@ def read_sanction_intervals(
     ]
 
 
-def recompute_channel(conn: sqlite3.Connection, channel: str) -> None:
-    """Rebuild one channel's rows from its events (corrections applied)."""
-    conn.execute("DELETE FROM channel_history WHERE channel = ?", (channel,))
-    amendments = Amendments.collect(read_channel_types(conn, channel, AMENDMENT_TYPES))
-    rows = read_rows(conn, channel=channel, order="valid")
-    write_channel(conn, channel, ChannelState(channel=channel), effective_in_valid_order(rows, amendments))
-
-
-def recompute_channel_from(conn: sqlite3.Connection, channel: str, occurred_on: str) -> None:
-    """Rebuild one channel's rows from a date on (no amendments on it), starting from the state before."""
-    before = conn.execute(
-        "SELECT state FROM channel_history WHERE channel = ? AND occurred_on < ?"
-        " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
-        (channel, occurred_on),
-    ).fetchone()
-    start = STATE_DECODER.decode(before[0]) if before else ChannelState(channel=channel)
-    conn.execute("DELETE FROM channel_history WHERE channel = ? AND occurred_on >= ?", (channel, occurred_on))
-    rows = read_rows(conn, channel=channel, valid_from=occurred_on, order="valid")
-    write_channel(conn, channel, start, effective_in_valid_order(rows, Amendments(set(), {})))
-
-
-def recompute_sanctions(conn: sqlite3.Connection) -> str:
-    conn.execute("DELETE FROM sanction_intervals")
-    amendments = Amendments.collect(read_types(conn, AMENDMENT_TYPES))
-    events = effective_in_valid_order(read_types(conn, SANCTION_TYPES), amendments)
-    write_sanctions(conn, fold_sanctions(events))
+def recompute_sanctions(conn: sqlite3.Connection, suffix: str = "", upto: int | None = None) -> str:
+    conn.execute(f"DELETE FROM sanction_intervals{suffix}")
+    known = [r for r in read_types(conn, (*SANCTION_TYPES, *AMENDMENT_TYPES)) if upto is None or r.seq <= upto]
+    amendments = Amendments.collect(r for r in known if r.type in AMENDMENT_TYPES)
+    events = effective_in_valid_order((r for r in known if r.type in SANCTION_TYPES), amendments)
+    write_sanctions(conn, fold_sanctions(events), suffix)
     return events[-1].key[0] if events else ""
 
 
-class Maintainer:
-    """The append hook: brings the projections up to date with rows just inserted, in their transaction.
-
-    It remembers the channel heads and the sanctions key it wrote, which stay true exactly as long as
-    the next rows it sees follow on from the last ones (no other process wrote, nothing rolled back).
-    """
-
-    def __init__(self) -> None:
-        self.forget()
-
-    def forget(self) -> None:
-        self.after_seq: int | None = None
-        self.heads: dict[str, tuple[str, ChannelState] | None] = {}
-        self.sanctions_key: str | None = None
-
-    def _head(self, conn: sqlite3.Connection, channel: str) -> tuple[str, ChannelState] | None:
-        if channel not in self.heads:
-            row = conn.execute("SELECT occurred_on, state FROM channel_heads WHERE channel = ?", (channel,)).fetchall()
-            self.heads[channel] = (row[0][0], STATE_DECODER.decode(row[0][1])) if row else None
-        return self.heads[channel]
-
-    def __call__(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
-        if not rows:
-            return
-        if self.after_seq != rows[0].seq - 1:
-            self.forget()
-        by_channel: dict[str, list[StoredEvent]] = defaultdict(list)
-        for row in rows:
-            by_channel[row.channel].append(row)
-        sanctions_touched = False
-        for channel, channel_rows in by_channel.items():
-            if any(r.type in AMENDMENT_TYPES for r in channel_rows):
-                sanctions_touched = True  # an amendment may target a sanction event
-                recompute_channel(conn, channel)
-                self.heads.pop(channel, None)
-                continue
-            if any(r.type in SANCTION_TYPES for r in channel_rows):
-                sanctions_touched = True
-            head = self._head(conn, channel)
-            earliest = min(r.occurred_on for r in channel_rows)
-            if head is not None and earliest < head[0]:  # back-dated: history from that day on changes
-                if read_channel_types(conn, channel, AMENDMENT_TYPES):
-                    recompute_channel(conn, channel)
-                else:
-                    recompute_channel_from(conn, channel, earliest)
-                self.heads.pop(channel, None)
-                continue
-            start = head[1] if head else ChannelState(channel=channel)
-            effective = effective_in_valid_order(channel_rows, Amendments(set(), {}))
-            self.heads[channel] = write_channel(conn, channel, start, effective)
-        if self.sanctions_key is None:
-            current = meta(conn)
-            self.sanctions_key = current[2] if current else ""
-        if sanctions_touched:
-            self.sanctions_key = _apply_sanction_rows(conn, rows, self.sanctions_key)
-        set_meta(conn, rows[-1].seq, self.sanctions_key)
-        self.after_seq = rows[-1].seq
-
-
-def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent], key: str) -> str:
+def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent], key: str, suffix: str) -> str:
     """Apply in-order sanction events to the open intervals; anything else recomputes. Returns the new key."""
     sanction_rows = [r for r in rows if r.type in SANCTION_TYPES]
     if any(r.type in AMENDMENT_TYPES for r in rows) or any(r.occurred_on < key for r in sanction_rows):
-        return recompute_sanctions(conn)
-    keys = {(r.event().target, r.event().by) for r in sanction_rows}  # type: ignore[attr-defined]
-    open_ = {(i.target, i.by): i for i in read_sanction_intervals(conn, open_for=keys)}
+        return recompute_sanctions(conn, suffix, upto=rows[-1].seq)
+    items = effective_in_valid_order(sanction_rows, Amendments(set(), {}))  # each decoded once
+    keys = {(i.event.target, i.event.by) for i in items}  # type: ignore[attr-defined]
+    open_ = {(i.target, i.by): i for i in read_sanction_intervals(conn, open_for=keys, suffix=suffix)}
     touched: dict[int, SanctionInterval] = {}
     created: list[SanctionInterval] = []
-    for item in effective_in_valid_order(sanction_rows, Amendments(set(), {})):
+    for item in items:
         event = item.event
         existing = open_.get((event.target, event.by))  # type: ignore[attr-defined]
         apply_interval(open_, created, item)
@@ -249,5 +648,158 @@ def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent], 
         key = max(key, item.key[0])
     for interval in created:
         touched[interval.first_seq] = interval
-    write_sanctions(conn, list(touched.values()))
+    write_sanctions(conn, list(touched.values()), suffix)
     return key
+
+
+# -- the measures register (current knowledge) ------------------------------------------------------
+
+
+def write_measures(conn: sqlite3.Connection, entries: dict[str, tuple[str, list[Measure]]], suffix: str = "") -> None:
+    conn.executemany(
+        f"INSERT INTO measure_register{suffix} (measure, last_day, body) VALUES (?, ?, ?)"
+        " ON CONFLICT(measure) DO UPDATE SET last_day=excluded.last_day, body=excluded.body",
+        [(key, day, MEASURES_ENCODER.encode(measures)) for key, (day, measures) in entries.items()],
+    )
+
+
+def recompute_measures(conn: sqlite3.Connection, suffix: str = "") -> str:
+    """Fold every measure event (as amended now) into the register; the latest day folded."""
+    conn.execute(f"DELETE FROM measure_register{suffix}")
+    rows = read_types(conn, (*MEASURE_TYPES, *AMENDMENT_TYPES))
+    amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+    effective = effective_in_valid_order((r for r in rows if r.type in MEASURE_TYPES), amendments)
+    parties = _channel_parties(conn, suffix)
+    days: dict[str, str] = {}
+    for item in effective:
+        key = upcast(item.event, parties).measure  # type: ignore[attr-defined]
+        days[key] = max(days.get(key, ""), item.key[0])
+    grouped: dict[str, list[Measure]] = {key: [] for key in days}
+    for measure in fold_measures(effective, parties):
+        grouped[measure.measure].append(measure)
+    write_measures(conn, {key: (days[key], grouped[key]) for key in days}, suffix)
+    return max(days.values(), default="")
+
+
+def read_measures(conn: sqlite3.Connection, day: str) -> list[Measure] | None:
+    """Every measure of the current register, or None if an event after ``day`` was folded into it (the
+    question then needs the fold of the events up to that day)."""
+    found = conn.execute("SELECT last_day, body FROM measure_register").fetchall()
+    if any(last_day > day for last_day, _ in found):
+        return None
+    return [m for _, body in found for m in MEASURES_DECODER.decode(body)]
+
+
+def _channel_parties(conn: sqlite3.Connection, suffix: str) -> Callable[[str], list[str]]:
+    """A channel's parties, as its head now has them (for the ``against`` of an upcast sanction)."""
+    known: dict[str, list[str]] = {}
+
+    def parties(channel: str) -> list[str]:
+        if channel not in known:
+            found = conn.execute(f"SELECT state FROM channel_heads{suffix} WHERE channel = ?", (channel,)).fetchone()
+            state = unpack_state(found[0]) if found else None
+            known[channel] = list(state.parties) if state is not None and state.established_on else []
+        return known[channel]
+
+    return parties
+
+
+def _amends_a_measure(conn: sqlite3.Connection, amendment: StoredEvent) -> bool:
+    target = str(amendment.event().target_id)  # type: ignore[attr-defined]
+    found = conn.execute("SELECT type, body FROM events WHERE id = ?", (target,)).fetchone()
+    if found is None:
+        return False
+    if found[0] in AMENDMENT_TYPES:  # a retracted correction: of what?
+        return _amends_a_measure(conn, store_row((0, target, found[0], "", 0, "", "", found[1], "", "", None)))
+    return found[0] in MEASURE_TYPES or found[0] == "channel_established"  # parties: an upcast sanction's against
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def seq_at(conn: sqlite3.Connection, known_at: str | None) -> int | None:
+    """The log position ``known_at`` stands for: the newest seq recorded by then (0 if none); None for now."""
+    if known_at is None:
+        return None
+    found = conn.execute(
+        "SELECT seq FROM events WHERE recorded_at <= ? ORDER BY recorded_at DESC LIMIT 1", (known_at,)
+    ).fetchone()
+    return found[0] if found else 0
+
+
+Head = tuple[str, bytes, int, int]  # (occurred_on, state, seq of the channel's last event, or 0; its version, or 0)
+
+
+def head_state(conn: sqlite3.Connection, channel: str, at: int | None) -> Head | None:
+    """The channel's head as known at log position ``at`` (None: now, with the stream's version); one seek."""
+    if at is None:
+        found = conn.execute(
+            "SELECT occurred_on, state, 0, version FROM channel_heads WHERE channel = ?", (channel,)
+        ).fetchone()
+    else:
+        found = conn.execute(
+            "SELECT occurred_on, state, recorded_from, 0 FROM channel_history WHERE channel = ? AND recorded_from <= ?"
+            " ORDER BY recorded_from DESC, occurred_on DESC, seq DESC LIMIT 1",
+            (channel, at),
+        ).fetchone()
+    return (found[0], found[1], found[2], found[3]) if found else None
+
+
+def version_at(conn: sqlite3.Connection, head: Head | None) -> int:
+    """The channel stream's version: now (kept with the head), or of its last event as known then (a seek)."""
+    if head is None:
+        return 0
+    if head[2] == 0:
+        return head[3]
+    found = conn.execute("SELECT version FROM events WHERE seq = ?", (head[2],)).fetchone()
+    return found[0] if found else 0
+
+
+def _known(at: int | None) -> tuple[str, tuple]:
+    if at is None:
+        return "recorded_to IS NULL", ()
+    return "recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)", (at, at)
+
+
+def state_on(conn: sqlite3.Connection, channel: str, day: str, at: int | None) -> bytes | None:
+    """The stored state after the channel's last event on or before ``day``, as known at ``at``."""
+    clause, params = _known(at)
+    found = conn.execute(
+        f"SELECT state FROM channel_history WHERE channel = ? AND occurred_on <= ? AND {clause}"
+        " ORDER BY occurred_on DESC, seq DESC LIMIT 1",
+        (channel, day, *params),
+    ).fetchone()
+    return found[0] if found else None
+
+
+def status_changes(conn: sqlite3.Connection, channel: str, at: int | None, upto: str) -> Iterator[bytes]:
+    """The states where the channel's status changed, in valid-time order, as known at ``at``."""
+    clause, params = _known(at)
+    for (state,) in conn.execute(
+        f"SELECT state FROM channel_history WHERE channel = ? AND changed = 1 AND occurred_on <= ? AND {clause}"
+        " ORDER BY occurred_on, seq",
+        (channel, upto, *params),
+    ):
+        yield state
+
+
+def month_ends(
+    conn: sqlite3.Connection, channel: str, at: int | None, first: dt.date, last: dt.date
+) -> list[tuple[int, str, str]]:
+    """(month, status, marks) of the channel's last row in each month from ``first`` to ``last`` that has one,
+    as known at ``at``: one seek per month, in one statement."""
+    clause, params = _known(at)
+    months = range(month_index(first), month_index(last) + 1)
+    if not months:
+        return []
+    bounds = [(m, month_start(m).isoformat(), month_start(m + 1).isoformat()) for m in months]
+    sql = f"""
+        WITH months(m, low, high) AS (VALUES {",".join(["(?, ?, ?)"] * len(bounds))})
+        SELECT m, (SELECT status || ' ' || marks FROM channel_history
+                   WHERE channel = ? AND occurred_on >= low AND occurred_on < high AND {clause}
+                   ORDER BY occurred_on DESC, seq DESC LIMIT 1)
+        FROM months
+    """
+    flat = [v for bound in bounds for v in bound]
+    found = conn.execute(sql, (*flat, channel, *params))
+    return [(m, *end.split(" ", 1)) for m, end in found if end is not None]  # type: ignore[misc]

@@ -67,6 +67,7 @@ def require(role: tokens.Role):
             raise problem(403, "Forbidden", f"token {info.name!r} is a {info.role} token; this route needs {role}")
         connection.state.token_name = info.name
 
+    guard.role = role  # type: ignore[attr-defined]  # service/app.py drops reader guards when reads are open
     return guard
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -52,6 +53,12 @@ def _progress() -> Progress:
         transient=False,
         disable=not console.is_terminal,
     )
+
+
+def _appending(progress: Progress, count: int) -> Callable[[], None]:
+    """A second bar for a file's one transaction (placing, chaining, projections), pulsing until it commits."""
+    task = progress.add_task(f"  appending {count:,} events in one transaction", total=None)
+    return lambda: progress.update(task, total=count, completed=count)
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -123,7 +130,13 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
                 lines = sum(1 for _ in path.open("rb"))
                 task = progress.add_task(path.name, total=lines)
                 try:
-                    result = load_file(log, path, writer="cli", progress=lambda n, t=task: progress.advance(t, n))
+                    result = load_file(
+                        log,
+                        path,
+                        writer="cli",
+                        progress=lambda n, t=task: progress.advance(t, n),
+                        appending=lambda count: _appending(progress, count),
+                    )
                 except LoadError as error:
                     console.print(f"[red]error[/red] {error} (nothing of this file was loaded)")
                     sys.exit(1)

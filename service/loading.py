@@ -60,17 +60,26 @@ def parse_lines(path: Path, progress: Callable[[int], None] | None = None) -> tu
 
 
 def load_file(
-    log: EventLog, path: Path, writer: str | None = None, progress: Callable[[int], None] | None = None
+    log: EventLog,
+    path: Path,
+    writer: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    appending: Callable[[int], Callable[[], None]] | None = None,
 ) -> LoadResult:
-    """Append one file atomically: all its events, or none."""
+    """Append one file atomically: all its events, or none. ``progress`` is told of each line parsed;
+    ``appending(count)`` when the one transaction starts, and what it returns when it ends."""
     events, line_numbers = parse_lines(path, progress)
     if not events:
         return LoadResult(file=str(path), events=0, appended=0, already_present=0)
-    try:
-        receipts = log.append(events, writer=writer)
+    done = appending(len(events)) if appending is not None else None
+    try:  # one transaction for the whole file, however long it takes
+        receipts = log.append(events, writer=writer, timeout=None)
     except (LogError, InvalidEvent) as error:
         where = f":{line_numbers[error.index]}" if error.index is not None else ""
         raise LoadError(f"{path}{where}: {error.message}") from None
+    finally:
+        if done is not None:
+            done()
     appended = sum(r.created for r in receipts)
     return LoadResult(file=str(path), events=len(events), appended=appended, already_present=len(events) - appended)
 

@@ -6,16 +6,19 @@ headers are never logged, so no token reaches a log line.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import sys
 import time
-import uuid
 
 import msgspec
 import structlog
 from litestar.logging.config import StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import metrics as service_metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 
@@ -67,38 +70,65 @@ def plugin(log_format: str | None) -> StructlogPlugin:
     return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
 
 
-def request_log_middleware(app: ASGIApp) -> ASGIApp:
-    """Bind a request id (from X-Request-ID or new), echo it back, log the request once."""
+def request_log_middleware(app: ASGIApp, as_json: bool | None = None, metrics: bool = False) -> ASGIApp:
+    """Bind a request id (from X-Request-ID or new), echo it back, log the request once; with ``metrics``,
+    count and time it too (service/metrics.py), in the same layer: one wrapper per request, not two.
+
+    In JSON mode the line is written straight to stderr, with the fields, level and timestamp the
+    processors would give it: the processor chain is the costliest part of a small request."""
     log = structlog.get_logger("diplo.http")
+    direct = wants_json(None) if as_json is None else as_json
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")[:100]
-        request_id = incoming if incoming.isprintable() and incoming else uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        incoming = b""
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                incoming = value
+                break
+        text = incoming.decode("latin-1")[:100]
+        request_id = text if text and text.isprintable() else os.urandom(16).hex()
+        token = structlog.contextvars.bind_contextvars(request_id=request_id)
+        counted = service_metrics.started(scope) if metrics else None
         started = time.perf_counter()
         status = 500
+        echoed = (REQUEST_ID_HEADER, request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                message["headers"] = [*message.get("headers", []), echoed]
             await send(message)
 
         try:
             await app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                client=(scope.get("client") or ("", 0))[0],
-            )
-            structlog.contextvars.unbind_contextvars("request_id")
+            seconds = time.perf_counter() - started
+            if counted is not None:
+                service_metrics.finished(counted, scope, status, seconds)
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "client": (scope.get("client") or ("", 0))[0],
+            }
+            if direct:
+                _write_request_line(request_id, fields)
+            else:
+                log.info("request", **fields)
+            structlog.contextvars.reset_contextvars(**token)
 
     return middleware
+
+
+def _write_request_line(request_id: str, fields: dict) -> None:
+    """The request line as the JSON processors render it, without running them."""
+    fields["request_id"] = request_id
+    fields["event"] = "request"
+    fields["level"] = "info"
+    fields["timestamp"] = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+    sys.stderr.write(_ENCODER.encode(fields).decode() + "\n")

@@ -1,8 +1,18 @@
-"""Prometheus metrics: litestar's request metrics plus the log's own."""
+"""Prometheus metrics: per-request counts and durations, plus the log's own.
+
+The request metrics keep the names and labels of litestar's Prometheus middleware
+(``diplo_http_requests_total``, ``..._request_duration_seconds``, ``..._requests_in_progress``,
+``..._requests_error_total``; labels method, path template, status code, app name), from a leaner
+middleware: one label tuple per request, its metric children cached, no Request object built.
+"""
 
 from __future__ import annotations
 
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+import time
+from typing import Any
+
+from litestar.plugins.prometheus import PrometheusController
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
 APPENDS = Counter("diplo_events_appended_total", "Events appended to the log", ["type"])
@@ -21,7 +31,78 @@ REPLAY_SECONDS = Histogram(
     "diplo_replay_seconds", "Duration of projection rebuilds", buckets=(0.01, 0.1, 1, 5, 15, 60, 300)
 )
 
-prometheus_config = PrometheusConfig(app_name="diplo", prefix="diplo_http", group_path=True, exclude=["/metrics"])
+APP_NAME, PREFIX = "diplo", "diplo_http"
+LABELS = ["method", "path", "status_code", "app_name"]
+REQUESTS = Counter(f"{PREFIX}_requests_total", "Total requests", LABELS)
+DURATION = Histogram(f"{PREFIX}_request_duration_seconds", "Request duration, in seconds", LABELS)
+IN_PROGRESS = Gauge(
+    f"{PREFIX}_requests_in_progress",
+    "Total requests currently in progress",
+    ["method", "path", "app_name"],
+    multiprocess_mode="livesum",
+)
+ERRORS = Counter(f"{PREFIX}_requests_error_total", "Total errors in requests", LABELS)
+EXCLUDED = "/metrics"
+_children: dict[tuple, tuple[Any, Any, Any]] = {}
+_progress: dict[tuple[str, str], Any] = {}
+
+
+def _metrics_for(labels: tuple[str, str, int, str]) -> tuple[Any, Any, Any]:
+    found = _children.get(labels)
+    if found is None:
+        found = _children[labels] = (
+            REQUESTS.labels(*labels),
+            DURATION.labels(*labels),
+            ERRORS.labels(*labels) if labels[2] >= 500 else None,
+        )
+    return found
+
+
+def started(scope: Scope) -> Any:
+    """A request begins: counted in progress; returns what ``finished`` needs (None for /metrics itself)."""
+    if scope["path"].startswith(EXCLUDED):
+        return None
+    key = (scope["method"], scope.get("path_template") or scope["path"])
+    progress = _progress.get(key)
+    if progress is None:
+        progress = _progress[key] = IN_PROGRESS.labels(*key, APP_NAME)
+    progress.inc()
+    return key, progress
+
+
+def finished(token: Any, scope: Scope, status: int, seconds: float) -> None:
+    """A request ended: counted and timed by method, route template (known once routed) and status."""
+    if token is None:
+        return
+    token[1].dec()
+    count, duration, errors = _metrics_for((token[0][0], scope.get("path_template") or token[0][1], status, APP_NAME))
+    count.inc()
+    duration.observe(seconds)
+    if errors is not None:
+        errors.inc()
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    """Count each HTTP request and time it (service/logs.py's request middleware does both in one layer)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        token, began, status = started(scope), time.perf_counter(), 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_status)
+        finally:
+            finished(token, scope, status, time.perf_counter() - began)
+
+    return middleware
 
 
 class MetricsController(PrometheusController):

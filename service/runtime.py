@@ -36,6 +36,11 @@ class Runtime(msgspec.Struct, kw_only=True, dict=True):
             return self.log.writes_refused.message
         if not self.log.writer_alive:
             return "the log's writer thread stopped; the next append starts it again"
+        if self.projections.stale:
+            return (
+                "the projections are being rebuilt for a new version: reads answer from the previous tables,"
+                " appends wait until it is done"
+            )
         return None
 
     def close(self) -> None:
@@ -50,7 +55,7 @@ def open_runtime(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings,
         log=event_log,
-        projections=Projections(event_log),
+        projections=Projections(event_log, rebuild_in_background=True),  # serve while it rebuilds
         startup_check=check,
         started=time.time(),
     )

@@ -113,3 +113,5 @@ class HealthOut(msgspec.Struct, kw_only=True):
     events: int
     writable: bool
     detail: str | None = None
+    # True while the projections are rebuilt for a new version: reads answer from the previous tables.
+    stale: bool = False

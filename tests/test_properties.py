@@ -197,7 +197,7 @@ def check_periods(measure: Measure) -> None:
 def dump(log: SQLiteLog) -> dict[str, list]:
     conn = log.reader()
     return {
-        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall()
         for t in ("channel_history", "channel_heads", "sanction_intervals")
     }
 
@@ -338,3 +338,56 @@ def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the
             )
             assert stored == folded == pure_state(log, channel, as_of, now)
             assert projections.timeline(channel, known_at=now) == projections.timeline(channel)
+
+
+def folded_timeline(log: SQLiteLog, channel: str, known_at: str) -> list:
+    """The reference for the timeline: the intervals of the fold of the events recorded by ``known_at``."""
+    from projections.timeline import intervals
+
+    rows = list(read_rows(log.reader(), channel=channel, recorded_by=known_at))
+    amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+    state, states = ChannelState(channel=channel), []
+    for item in effective_in_valid_order(rows, amendments):
+        state = fold(state, item.event, item.version)
+        states.append(state)
+    return intervals(states)
+
+
+def _no_fold(*args: object) -> Any:
+    raise AssertionError("a stored answer folded the log")
+
+
+@SETTINGS
+@given(random_log(), st.lists(st.tuples(st.integers(0, 200), st.integers(-2, 75)), min_size=1, max_size=6))
+def test_stored_answers_at_any_known_at_equal_the_fold_of_what_was_recorded_by_then(
+    data: tuple[list, list[int]], questions: list[tuple[int, int]]
+) -> None:
+    with loaded(data) as (log, projections):
+        rows = log.read()
+        reference = projections._folded_marks
+        # The stored path answers: no fold of the log, whatever the known_at.
+        projections._folded_states = projections._folded_marks = _no_fold  # type: ignore[method-assign]
+        for pick, n in questions:
+            known_at = rows[pick % len(rows)].recorded_at  # the log as it stood after some event
+            as_of = dt.date.fromisoformat(day(n)) if n >= 0 else None
+            for channel in CHANNELS:
+                folded = pure_state(log, channel, as_of, known_at)
+                if not any(r.channel == channel and r.recorded_at <= known_at for r in rows):
+                    assert projections.channel_state(channel, as_of, known_at).name is None  # type: ignore[union-attr]
+                    continue
+                assert projections.channel_state(channel, as_of, known_at) == folded
+                assert projections.timeline(channel, known_at) == folded_timeline(log, channel, known_at)
+                assert projections.marks(channel, known_at) == reference(channel, known_at, None, None, None)
+                assert projections.marks(channel, known_at, START, None, 3) == reference(
+                    channel, known_at, START, None, 3
+                )
+                for month in projections.bands(channel, known_at, START):
+                    last_day = (month.period_start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+                    assert month.status == pure_state(log, channel, last_day, known_at).status
+            known = [c for c in CHANNELS if any(r.channel == c and r.recorded_at <= known_at for r in rows)]
+            listed = {s.channel: s for s in projections.all_channels(as_of, known_at)}
+            assert set(listed) == set(CHANNELS)
+            for channel in known:
+                assert replace(listed[channel], successor=None) == replace(
+                    pure_state(log, channel, as_of, known_at), successor=None
+                )

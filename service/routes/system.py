@@ -28,11 +28,16 @@ class SystemController(Controller):
 
     @get("/health", sync_to_thread=False)
     def health(self, state: State) -> HealthOut:
-        """Liveness; ``degraded`` when writes are refused (a broken hash chain)."""
+        """Liveness; ``degraded`` when writes are refused (a broken hash chain) or wait (``stale``: the projections
+        are rebuilt for a new version, reads answer from the previous tables meanwhile)."""
         runtime = state.runtime
         reason = runtime.read_only_reason
         return HealthOut(
-            status="degraded" if reason else "ok", events=runtime.log.head().seq, writable=reason is None, detail=reason
+            status="degraded" if reason else "ok",
+            events=runtime.log.head().seq,
+            writable=reason is None,
+            detail=reason,
+            stale=runtime.projections.stale,
         )
 
     @get("/log/head", guards=[require("reader")], sync_to_thread=False)
