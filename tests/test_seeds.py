@@ -189,3 +189,19 @@ def test_the_readme_states_the_record_as_it_is() -> None:
         primary,
         round(100 * primary / len(record)),
     )
+
+
+def test_the_readme_intro_and_tour_match_the_seeds() -> None:
+    """The README's counts are the record's, and its correction example names an event that is in it."""
+    record = events()
+    readme = (SEEDS.parent / "README.md").read_text()
+    counts = re.search(r"record of (\d+) events on (\d+) channels between three pairs of states", readme)
+    assert counts is not None
+    assert (int(counts[1]), int(counts[2])) == (len(record), sum(e["type"] == "channel_established" for e in record))
+    share = re.search(r"from 2018 to 2026, (\d+)% of them citing", readme)
+    assert share is not None
+    assert int(share[1]) == round(100 * sum(any(is_primary(s) for s in e["sources"]) for e in record) / len(record))
+    target = re.search(r'"target_id": "([0-9a-f-]{36})"', readme)
+    assert target is not None
+    (example,) = [e for e in record if e["id"] == target[1]]
+    assert (example["channel"], example["type"], example["occurred_on"]) == ("us-cn-mmca", "meeting_held", "2024-04-03")
