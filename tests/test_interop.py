@@ -136,6 +136,22 @@ def test_dataset_codes_map_to_diplo_types_the_catalog_has() -> None:
 # -- exports -------------------------------------------------------------------------------------
 
 
+def as_list(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def seed_parties() -> dict[str, list[str]]:
+    return {e["channel"]: e["parties"] for e in seed_lines() if e["type"] == "channel_established"}
+
+
+def expected_sides(seed: dict, parties: list[str]) -> tuple[list[str], list[str]]:
+    """Who acts on whom, read straight from a seed line: ``by`` on ``against`` or the other parties."""
+    by = as_list(seed.get("by"))
+    if not by:
+        return parties, []
+    return by, as_list(seed.get("against")) or [p for p in parties if p not in by]
+
+
 def test_plover_export_has_one_valid_record_per_seeded_act(app: InProcess) -> None:
     response = app.client().get("/exports/plover")
     assert response.status_code == 200
@@ -144,20 +160,23 @@ def test_plover_export_has_one_valid_record_per_seeded_act(app: InProcess) -> No
     validator = jsonschema.Draft202012Validator(PLOVER_SCHEMA, format_checker=jsonschema.FormatChecker())
     for record in records:
         validator.validate(record)
-    expected = {e["id"] for e in seed_lines() if codes.CODES[e["type"]].plover is not None}
+    seeds, parties = seed_lines(), seed_parties()
+    expected = {e["id"] for e in seeds if codes.CODES[e["type"]].plover is not None}
     assert {r["id"] for r in records} == expected
     by_id = {r["id"]: r for r in records}
-    for seed in seed_lines():
+    for seed in seeds:
         if seed["id"] not in by_id:
             continue
         record = by_id[seed["id"]]
         assert record["date"] == seed["occurred_on"]
         assert record["diplo"]["type"] == seed["type"] and record["diplo"]["channel"] == seed["channel"]
-        assert record["event"] == [codes.CODES[seed["type"]].plover]
+        code = codes.code_for(decode_event(json.dumps(seed)))  # the type's code, refined by the event's fields
+        assert (record["event"], record.get("mode")) == ([code.plover], [code.mode] if code.mode else None)
         assert [s["url"] for s in record["sources"]] == [s["url"] for s in seed["sources"]]
-        if "by" in seed:  # the acting party acts on the other
-            assert [a["code"] for a in record["actor"]] == [seed["by"]]
-            assert {r["code"] for r in record["recipient"]} == {"USA", "CHN"} - {seed["by"]}
+        actor, recipient = expected_sides(seed, parties[seed["channel"]])
+        assert [a["entity_text"] for a in record["actor"]] == actor
+        assert [r["entity_text"] for r in record.get("recipient", [])] == recipient
+        assert all(a["code"] == p for a, p in zip(record["actor"], actor, strict=True) if len(p) == 3)
 
 
 def test_a_plover_record_that_breaks_the_codebook_fails_the_schema() -> None:
@@ -173,16 +192,21 @@ def test_a_plover_record_that_breaks_the_codebook_fails_the_schema() -> None:
         assert not validator.is_valid(bad)
 
 
-def test_exports_read_events_as_amended_as_known_at(app: InProcess, seeded: Path) -> None:
+def test_exports_read_events_as_amended_as_known_at(app: InProcess) -> None:
     writer = app.client(app.token("writer", "desk"))
-    meeting = event_dict("meeting_held", "us-cn-mmca", "2024-04-03", summary="MMCA working group, Qingdao")
-    other = event_dict("meeting_held", "us-cn-mmca", "2024-05-20", summary="recorded in error")
-    assert writer.post("/events", json=[meeting, other]).status_code == 201
+    talks = event_dict("channel_established", "us-cn-test-talks", "2024-01-01", name="Test talks")
+    meeting = event_dict("meeting_held", "us-cn-test-talks", "2024-04-03", summary="working group, Qingdao")
+    other = event_dict("meeting_held", "us-cn-test-talks", "2024-05-20", summary="recorded in error")
+    assert writer.post("/events", json=[talks, meeting, other]).status_code == 201
     before = app.client().get("/events", params={"limit": 1000}).json()["events"][-1]["recorded_at"]
     fix = event_dict(
-        "event_corrected", "us-cn-mmca", "2024-04-04", target_id=meeting["id"], changes={"occurred_on": "2024-04-02"}
+        "event_corrected",
+        "us-cn-test-talks",
+        "2024-04-04",
+        target_id=meeting["id"],
+        changes={"occurred_on": "2024-04-02"},
     )
-    retract = event_dict("event_retracted", "us-cn-mmca", "2024-05-21", target_id=other["id"])
+    retract = event_dict("event_retracted", "us-cn-test-talks", "2024-05-21", target_id=other["id"])
     assert writer.post("/events", json=[fix, retract]).status_code == 201
 
     def dates(**params: str) -> dict[str, str]:
@@ -201,22 +225,21 @@ def test_icews_export_has_a_row_per_directed_pair(app: InProcess) -> None:
     response = app.client().get("/exports/icews")
     assert response.headers["content-type"].startswith("text/csv")
     rows = csv_rows(response.text)
-    per_event = Counter(r["Event ID"] for r in rows)
+    parties = seed_parties()
     for seed in seed_lines():
         code = codes.CODES[seed["type"]]
-        if code.plover is None:
-            assert seed["id"] not in per_event
-            continue
         mine = [r for r in rows if r["Event ID"] == seed["id"]]
-        if "by" in seed:  # one row, from the acting party to the other
-            assert [(r["Source ISO"], r["Target ISO"]) for r in mine] == [
-                (seed["by"], ({"USA", "CHN"} - {seed["by"]}).pop())
-            ]
-        else:  # parties meeting as equals: both ways
-            assert sorted((r["Source ISO"], r["Target ISO"]) for r in mine) == [("CHN", "USA"), ("USA", "CHN")]
-        assert {r["CAMEO Code"] for r in mine} == {code.cameo}
-        assert {float(r["Intensity"]) for r in mine} == {code.intensity}
-    names = {(r["Source ISO"], r["Source Country"]) for r in rows}
+        if code.plover is None:
+            assert mine == []
+            continue
+        actor, recipient = expected_sides(seed, parties[seed["channel"]])
+        pairs = [(a, b) for a in actor for b in (recipient or actor) if a != b]  # among equals: both ways
+        assert sorted((r["Source Name"], r["Target Name"]) for r in mine) == sorted(pairs), seed["id"]
+        refined = codes.code_for(decode_event(json.dumps(seed)))
+        assert {(r["CAMEO Code"], r["Quad Class"], r["PLOVER Mode"]) for r in mine} <= {
+            (refined.cameo, str(refined.quad), refined.mode or "")
+        }
+    names = {(r["Source ISO"], r["Source Country"]) for r in rows if r["Source ISO"] in ("USA", "CHN")}
     assert names == {("USA", "United States"), ("CHN", "China")}
 
 
@@ -225,50 +248,93 @@ def _month_end(month: str) -> dt.date:
     return dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
+PANEL_COUNTS = {
+    "meeting_held": "meetings",
+    "contact_made": "contacts",
+    "talks_cancelled": "cancellations",
+    "channel_suspended": "suspensions",
+    "channel_restricted": "restrictions",
+}
+
+
+def measures_on(seeds: list[dict], parties: dict[str, list[str]], day: str) -> Counter[tuple[str, str]]:
+    """Measures in force on ``day`` by one party against another, read straight from seed lines: imposed until
+    lifted, not while suspended (until ``until``), not from ``expires_on`` on; old sanctions against the
+    channel's other parties."""
+    open_: dict[str, dict] = {}
+    for event in sorted((e for e in seeds if e["occurred_on"] <= day), key=lambda e: e["occurred_on"]):
+        kind = event["type"]
+        if kind in ("sanction_applied", "sanction_lifted"):
+            key = f"sanction {event['by']} {event['target']}"
+            if kind == "sanction_lifted":
+                open_.pop(key, None)
+            elif key not in open_:
+                against = [p for p in parties[event["channel"]] if p != event["by"]]
+                open_[key] = {"by": [event["by"]], "against": against, "expires": None, "suspended": None}
+        elif kind == "measure_imposed":
+            by, against = as_list(event["by"]), as_list(event["against"])
+            open_[event["measure"]] = {
+                "by": by,
+                "against": against,
+                "expires": event.get("expires_on"),
+                "suspended": None,
+            }
+        elif kind in ("measure_modified", "measure_suspended", "measure_lifted") and event["measure"] in open_:
+            measure = open_[event["measure"]]
+            if kind == "measure_lifted":
+                del open_[event["measure"]]
+            elif kind == "measure_suspended":
+                measure["suspended"] = event.get("until") or "9999-12-31"
+            elif event.get("expires_on"):
+                measure["expires"] = event["expires_on"]
+    found: Counter[tuple[str, str]] = Counter()
+    for m in open_.values():
+        if (m["expires"] and day >= m["expires"]) or (m["suspended"] and day < m["suspended"]):
+            continue
+        found.update((a, b) for a in m["by"] for b in m["against"] if a != b)
+    return found
+
+
 def test_panel_counts_equal_counts_computed_from_the_seed_files(app: InProcess) -> None:
     as_of = "2025-12-31"
     rows = csv_rows(app.client().get("/exports/panel", params={"as_of": as_of}).text)
-    seeds = seed_lines()
-    assert not [e for e in seeds if e["type"] in ("event_corrected", "event_retracted", "sanction_lifted")]
+    seeds, parties = seed_lines(), seed_parties()
+    assert not [e for e in seeds if e["type"] in ("event_corrected", "event_retracted")]
     established = {e["channel"]: e["occurred_on"] for e in seeds if e["type"] == "channel_established"}
-    parties = {e["channel"]: e["parties"] for e in seeds if e["type"] == "channel_established"}
     expected: dict[tuple[str, str, str], Counter[str]] = {}
     for event in seeds:
-        column = {"meeting_held": "meetings", "talks_cancelled": "cancellations", "channel_suspended": "suspensions"}
-        if event["type"] in column:
-            a, b = parties[event["channel"]]
-            for pair in ((a, b), (b, a)):
-                key = (*pair, event["occurred_on"][:7])
-                expected.setdefault(key, Counter())[column[event["type"]]] += 1
-    first = min(established.values())[:7]
-    months = sorted({r["month"] for r in rows})
-    assert months[0] == first and months[-1] == "2025-12"
-    assert len(rows) == 2 * len(months)
+        if event["type"] in PANEL_COUNTS and event["occurred_on"] <= as_of:
+            members = parties[event["channel"]]
+            for a in members:
+                for b in (p for p in members if p != a):
+                    key = (a, b, event["occurred_on"][:7])
+                    expected.setdefault(key, Counter())[PANEL_COUNTS[event["type"]]] += 1
+    pairs = {(a, b) for members in parties.values() for a in members for b in members if a != b}
+    assert {(r["party_a"], r["party_b"]) for r in rows} == pairs
+    assert max(r["month"] for r in rows) == as_of[:7]
     for row in rows:
-        key = (row["party_a"], row["party_b"], row["month"])
-        want = expected.get(key, Counter())
-        for column in ("meetings", "cancellations", "suspensions"):
-            assert int(row[column]) == want[column], (key, column)
-        last = _month_end(row["month"])
-        assert int(row["channels"]) == sum(1 for day in established.values() if dt.date.fromisoformat(day) <= last)
-        in_force = [
-            e
-            for e in seeds
-            if e["type"] == "sanction_applied" and e["by"] == row["party_a"] and e["occurred_on"] <= str(last)
-        ]
-        assert int(row["measures_in_force"]) == len(in_force), key
-        # every day of every channel that existed is in exactly one status
-        first_day = dt.date.fromisoformat(row["month"] + "-01")
+        pair, month = (row["party_a"], row["party_b"]), row["month"]
+        want = expected.get((*pair, month), Counter())
+        for column in PANEL_COUNTS.values():
+            assert int(row[column]) == want[column], (pair, month, column)
+        last = _month_end(month)
+        theirs = [day for channel, day in established.items() if set(pair) <= set(parties[channel])]
+        assert int(row["channels"]) == sum(1 for day in theirs if dt.date.fromisoformat(day) <= last)
+        assert int(row["measures_in_force"]) == measures_on(seeds, parties, str(last))[pair], (pair, month)
+        # every day of each of the pair's channels that existed is in exactly one status
+        first_day = dt.date.fromisoformat(month + "-01")
         channel_days = sum(
             (last - max(first_day, dt.date.fromisoformat(day))).days + 1
-            for day in established.values()
+            for day in theirs
             if dt.date.fromisoformat(day) <= last
         )
         assert (
             sum(int(row[f"days_{s}"]) for s in ("active", "agreed", "restricted", "suspended", "closed"))
             == channel_days
         )
-    assert sum(int(r["meetings"]) for r in rows) == 2 * sum(1 for e in seeds if e["type"] == "meeting_held")
+    for column in PANEL_COUNTS.values():  # nothing counted outside the rows
+        assert sum(int(r[column]) for r in rows) == sum(c[column] for c in expected.values())
+    assert sum(int(r["meetings"]) for r in rows) > 0
 
 
 def test_panel_counts_days_in_each_status_and_measures_as_known_at(tmp_path: Path) -> None:
@@ -333,6 +399,31 @@ def test_bad_export_requests_get_a_problem_naming_the_field(app: InProcess, url:
 
 
 # -- the review queue ------------------------------------------------------------------------------
+# These tests make their own channels, so they hold whatever the seeds become.
+
+CHANNELS = {
+    "us-cn-mmca": "2020-12-14",
+    "us-cn-defense-ministers": "2019-11-06",
+    "us-cn-dpct": "2021-09-28",
+    "us-cn-sanctions": "2018-09-20",
+    "us-cn-treasury": "2023-07-08",
+}
+
+
+@pytest.fixture
+def channels(tmp_path: Path) -> Path:
+    db = tmp_path / "queue.db"
+    append(
+        db, *(event_dict("channel_established", c, day, name=c, parties=["USA", "CHN"]) for c, day in CHANNELS.items())
+    )
+    return db
+
+
+@pytest.fixture
+def queue_app(channels: Path) -> Iterator[InProcess]:
+    server = InProcess(channels).start()
+    yield server
+    server.stop()
 
 
 def import_(db: Path, path: Path, fmt: str, *extra: str) -> dict:
@@ -343,8 +434,8 @@ def import_(db: Path, path: Path, fmt: str, *extra: str) -> dict:
     return json.loads(result.stdout)
 
 
-def candidates(app: InProcess, **params: str) -> list[dict]:
-    response = app.client().get("/candidates", params={"status": "all", **params})
+def candidates(queue_app: InProcess, **params: str) -> list[dict]:
+    response = queue_app.client().get("/candidates", params={"status": "all", **params})
     assert response.status_code == 200
     return response.json()["candidates"]
 
@@ -353,25 +444,25 @@ def by_origin(found: list[dict], origin: str) -> dict:
     return next(c for c in found if any(r["origin_id"] == origin for r in c["reports"]))
 
 
-def test_polecat_import_review_accept_makes_the_right_event(app: InProcess, seeded: Path) -> None:
-    result = import_(seeded, POLECAT, "polecat")
+def test_polecat_import_review_accept_makes_the_right_event(queue_app: InProcess, channels: Path) -> None:
+    result = import_(channels, POLECAT, "polecat")
     assert (result["rows"], result["candidates"], result["merged"], result["duplicates"]) == (10, 5, 1, 1)
     assert (result["other_dyad"], result["skipped"]) == (1, {"code": 1, "date": 1})
-    found = candidates(app)
+    found = candidates(queue_app)
     assert len(found) == 5 and {c["status"] for c in found} == {"pending"}
     meeting = by_origin(found, "20240403-0712-2f9c1a7e5b31")
     assert {r["source"] for r in meeting["reports"]} == {"Xinhua", "Reuters"}  # the near-duplicate, a day later
     assert by_origin(found, "20240130-1140-0d6e93c2b7f4")["type"] == codes.plover_type("CONSULT", "phone")
-    before = head(seeded)
+    before = head(channels)
 
-    reviewer = app.client(app.token("writer", "reviewer-ana"))
+    reviewer = queue_app.client(queue_app.token("writer", "reviewer-ana"))
     url = f"/candidates/{meeting['id']}/accept"
     body = {"channel": "us-cn-mmca", "level": "working", "location": "Qingdao"}
     first = reviewer.post(url, json=body)
     assert first.status_code == 201, first.text
     event_id = first.json()["receipt"]["id"]
     assert event_id == str(accepted_id(meeting["id"]))
-    event = app.client().get(f"/events/{event_id}").json()
+    event = queue_app.client().get(f"/events/{event_id}").json()
     assert (event["type"], event["channel"], event["occurred_on"]) == ("meeting_held", "us-cn-mmca", "2024-04-03")
     assert event["event"]["location"] == "Qingdao" and event["event"]["confidence"] == "reported"
     titles = [s["title"] for s in event["event"]["sources"]]
@@ -379,7 +470,7 @@ def test_polecat_import_review_accept_makes_the_right_event(app: InProcess, seed
         "POLECAT event 20240403-0712-2f9c1a7e5b31 (CONSULT)",
         "POLECAT event 20240404-0033-51be7d02c6aa (CONSULT)",
     ]
-    conn = connect(seeded)
+    conn = connect(channels)
     assert conn.execute("SELECT writer FROM events WHERE id = ?", (event_id,)).fetchone()[0] == "reviewer-ana"
     conn.close()
     accepted = first.json()["candidate"]
@@ -387,10 +478,10 @@ def test_polecat_import_review_accept_makes_the_right_event(app: InProcess, seed
     # accepting twice appends once; accepting otherwise is a conflict
     again = reviewer.post(url, json=body)
     assert again.status_code == 200 and again.json()["receipt"]["id"] == event_id
-    assert app.client(app.token("writer", "reviewer-bo")).post(url, json=body).status_code == 200
+    assert queue_app.client(queue_app.token("writer", "reviewer-bo")).post(url, json=body).status_code == 200
     other = reviewer.post(url, json={"channel": "us-cn-dpct"})
     assert other.status_code == 409 and "already accepted" in other.json()["detail"]
-    assert head(seeded) == before + 1
+    assert head(channels) == before + 1
 
     refused = by_origin(found, "20241120-0925-7a41c9e0d3b8")
     rejected = reviewer.post(f"/candidates/{refused['id']}/reject", json={"reason": "recorded by hand already"})
@@ -402,22 +493,22 @@ def test_polecat_import_review_accept_makes_the_right_event(app: InProcess, seed
     )
     late = reviewer.post(f"/candidates/{refused['id']}/accept", json={"channel": "us-cn-defense-ministers"})
     assert late.status_code == 409 and "rejected" in late.json()["detail"]
-    assert head(seeded) == before + 1
-    assert [c["id"] for c in candidates(app, status="rejected")] == [refused["id"]]
+    assert head(channels) == before + 1
+    assert [c["id"] for c in candidates(queue_app, status="rejected")] == [refused["id"]]
 
 
-def test_icews_import_review_accept_asks_for_what_the_row_does_not_tell(app: InProcess, seeded: Path) -> None:
-    result = import_(seeded, ICEWS, "icews")
+def test_icews_import_review_accept_asks_for_what_the_row_does_not_tell(queue_app: InProcess, channels: Path) -> None:
+    result = import_(channels, ICEWS, "icews")
     assert (result["candidates"], result["merged"], result["other_dyad"]) == (4, 1, 1)
     assert result["skipped"] == {"code": 1, "party": 1}
-    found = candidates(app)
+    found = candidates(queue_app)
     visit = by_origin(found, "36912001")
     assert [r["code"] for r in visit["reports"]] == ["042", "043"]  # visit and host: one development
     assert by_origin(found, "35800417")["code"] == "046"  # '46' as written, read as 046
     sanction = by_origin(found, "36988140")
-    reviewer = app.client(app.token("writer", "reviewer-cy"))
+    reviewer = queue_app.client(queue_app.token("writer", "reviewer-cy"))
     url = f"/candidates/{sanction['id']}/accept"
-    before = head(seeded)
+    before = head(channels)
     missing = reviewer.post(url, json={"channel": "us-cn-sanctions"})
     assert missing.status_code == 422 and missing.headers["content-type"] == "application/problem+json"
     assert missing.json()["field"] in ("target", "measure", "kind")
@@ -426,55 +517,55 @@ def test_icews_import_review_accept_asks_for_what_the_row_does_not_tell(app: InP
         fields |= {"measure": "cn-countermeasure-us-defense-firms-2024", "kind": "countermeasure"}
     accepted = reviewer.post(url, json={"channel": "us-cn-sanctions", **fields})
     assert accepted.status_code == 201, accepted.text
-    event = app.client().get(f"/events/{accepted.json()['receipt']['id']}").json()
+    event = queue_app.client().get(f"/events/{accepted.json()['receipt']['id']}").json()
     assert (event["type"], event["occurred_on"]) == (sanction["type"], "2024-07-12")
     assert event["event"]["by"] in ("CHN", ["CHN"]) and event["event"]["target"] == fields["target"]
     assert event["event"]["sources"][0]["publisher"] == "Xinhua General News Service"
-    assert head(seeded) == before + 1
+    assert head(channels) == before + 1
 
 
-def test_gdelt_import_review_accept_onto_a_new_channel(app: InProcess, seeded: Path) -> None:
-    result = import_(seeded, GDELT, "gdelt")
+def test_gdelt_import_review_accept_onto_a_new_channel(queue_app: InProcess, channels: Path) -> None:
+    result = import_(channels, GDELT, "gdelt")
     assert (result["candidates"], result["merged"], result["duplicates"]) == (1, 1, 1)
     assert result["skipped"] == {"code": 1, "party": 1}
-    (dialogue,) = candidates(app)
+    (dialogue,) = candidates(queue_app)
     assert {r["source"] for r in dialogue["reports"]} == {"reuters.com", "apnews.com"}
-    writer = app.client(app.token("writer", "desk"))
+    writer = queue_app.client(queue_app.token("writer", "desk"))
     channel = event_dict("channel_established", "us-cn-ai-dialogue", "2023-11-15", name="AI dialogue")
     assert writer.post("/events", json=channel).status_code == 201
     accepted = writer.post(
         f"/candidates/{dialogue['id']}/accept", json={"channel": "us-cn-ai-dialogue", "location": "Geneva"}
     )
     assert accepted.status_code == 201, accepted.text
-    event = app.client().get(f"/events/{accepted.json()['receipt']['id']}").json()
+    event = queue_app.client().get(f"/events/{accepted.json()['receipt']['id']}").json()
     assert (event["type"], event["occurred_on"]) == ("meeting_held", "2024-05-14")
     assert {s["url"] for s in event["event"]["sources"]} == {r["url"] for r in dialogue["reports"]}
-    state = app.client().get("/channels/us-cn-ai-dialogue").json()
+    state = queue_app.client().get("/channels/us-cn-ai-dialogue").json()
     assert state["last_meeting"] == "2024-05-14"
 
 
-def test_reimport_adds_no_candidate_and_near_duplicates_cross_datasets(seeded: Path) -> None:
+def test_reimport_adds_no_candidate_and_near_duplicates_cross_datasets(channels: Path) -> None:
     for path, fmt in ((POLECAT, "polecat"), (ICEWS, "icews"), (GDELT, "gdelt")):
-        import_(seeded, path, fmt)
-    store = CandidateStore(seeded)
+        import_(channels, path, fmt)
+    store = CandidateStore(channels)
     first = store.listing(None, limit=1_000)
     refused_meeting = next(c for c in first if c.type == "talks_cancelled")
     assert {r.dataset for r in refused_meeting.reports} == {"polecat", "icews"}  # one development, two datasets
     for path, fmt in ((POLECAT, "polecat"), (ICEWS, "icews"), (GDELT, "gdelt")):
-        again = import_(seeded, path, fmt)
+        again = import_(channels, path, fmt)
         assert again["candidates"] == again["merged"] == 0
     assert [(c.id, len(c.reports)) for c in store.listing(None, limit=1_000)] == [(c.id, len(c.reports)) for c in first]
 
 
-def test_import_keeps_only_the_dyad_asked_for_or_parties_with_channels(seeded: Path, tmp_path: Path) -> None:
-    only_japan = import_(seeded, POLECAT, "polecat", "--dyad", "JPN-USA")
+def test_import_keeps_only_the_dyad_asked_for_or_parties_with_channels(channels: Path, tmp_path: Path) -> None:
+    only_japan = import_(channels, POLECAT, "polecat", "--dyad", "JPN-USA")
     assert (only_japan["candidates"], only_japan["other_dyad"]) == (1, 7)
     empty = tmp_path / "empty.db"
     SQLiteLog(empty).close()
     nothing = import_(empty, POLECAT, "polecat")
     assert nothing["candidates"] == 0 and nothing["other_dyad"] == 8
     bad = CliRunner().invoke(
-        cli, ["candidates", "import", "--db", str(seeded), str(POLECAT), "--format", "polecat", "--dyad", "USA"]
+        cli, ["candidates", "import", "--db", str(channels), str(POLECAT), "--format", "polecat", "--dyad", "USA"]
     )
     assert bad.exit_code == 2 and "USA-CHN" in bad.output
 
@@ -484,22 +575,22 @@ def test_import_keeps_only_the_dyad_asked_for_or_parties_with_channels(seeded: P
     [(ICEWS, "polecat", "lacks 'Event Type'"), (POLECAT, "gdelt", "58"), (GDELT, "icews", "header lacks")],
 )
 def test_a_file_in_another_format_is_refused_and_imports_nothing(
-    seeded: Path, path: Path, fmt: str, message: str
+    channels: Path, path: Path, fmt: str, message: str
 ) -> None:
-    result = CliRunner().invoke(cli, ["candidates", "import", "--db", str(seeded), str(path), "--format", fmt])
+    result = CliRunner().invoke(cli, ["candidates", "import", "--db", str(channels), str(path), "--format", fmt])
     assert result.exit_code == 1 and message in result.output and "nothing was imported" in result.output
-    assert CandidateStore(seeded).listing(None) == []
+    assert CandidateStore(channels).listing(None) == []
 
 
-def test_bad_reviews_get_a_problem_naming_the_field_and_change_nothing(app: InProcess, seeded: Path) -> None:
-    import_(seeded, POLECAT, "polecat")
-    meeting = by_origin(candidates(app), "20240403-0712-2f9c1a7e5b31")
+def test_bad_reviews_get_a_problem_naming_the_field_and_change_nothing(queue_app: InProcess, channels: Path) -> None:
+    import_(channels, POLECAT, "polecat")
+    meeting = by_origin(candidates(queue_app), "20240403-0712-2f9c1a7e5b31")
     url = f"/candidates/{meeting['id']}/accept"
-    writer = app.client(app.token("writer", "desk"))
-    before = head(seeded)
+    writer = queue_app.client(queue_app.token("writer", "desk"))
+    before = head(channels)
     cases = [
-        (app.client(), {"channel": "us-cn-mmca"}, 401, None),
-        (app.client(app.token("reader", "r")), {"channel": "us-cn-mmca"}, 403, None),
+        (queue_app.client(), {"channel": "us-cn-mmca"}, 401, None),
+        (queue_app.client(queue_app.token("reader", "r")), {"channel": "us-cn-mmca"}, 403, None),
         (writer, {}, 422, "channel"),
         (writer, {"channel": "us-cn-nowhere"}, 422, "channel"),
         (writer, {"channel": "us-cn-mmca", "id": "x"}, 422, "id"),
@@ -520,31 +611,31 @@ def test_bad_reviews_get_a_problem_naming_the_field_and_change_nothing(app: InPr
     assert unknown.status_code == 404
     blank = writer.post(f"/candidates/{meeting['id']}/reject", json={"reason": "  "})
     assert blank.status_code == 422 and blank.json()["field"] == "reason"
-    assert app.client().get("/candidates", params={"dyad": "USA"}).json()["field"] == "dyad"
-    assert head(seeded) == before
-    assert {c["status"] for c in candidates(app)} == {"pending"}
+    assert queue_app.client().get("/candidates", params={"dyad": "USA"}).json()["field"] == "dyad"
+    assert head(channels) == before
+    assert {c["status"] for c in candidates(queue_app)} == {"pending"}
 
 
-def test_a_channel_of_other_parties_is_refused(app: InProcess, seeded: Path) -> None:
-    writer = app.client(app.token("writer", "desk"))
+def test_a_channel_of_other_parties_is_refused(queue_app: InProcess, channels: Path) -> None:
+    writer = queue_app.client(queue_app.token("writer", "desk"))
     channel = event_dict("channel_established", "us-jp-2plus2", "2010-01-01", name="2+2", parties=["USA", "JPN"])
     assert writer.post("/events", json=channel).status_code == 201
-    import_(seeded, POLECAT, "polecat")
-    meeting = by_origin(candidates(app), "20240403-0712-2f9c1a7e5b31")
+    import_(channels, POLECAT, "polecat")
+    meeting = by_origin(candidates(queue_app), "20240403-0712-2f9c1a7e5b31")
     response = writer.post(f"/candidates/{meeting['id']}/accept", json={"channel": "us-jp-2plus2"})
     assert response.status_code == 422 and "CHN not a party" in response.json()["detail"]
 
 
-def test_cli_review_accepts_once_and_rejects_with_a_reason(seeded: Path) -> None:
-    import_(seeded, ICEWS, "icews")
-    listed = CliRunner().invoke(cli, ["candidates", "list", "--db", str(seeded), "--json"])
+def test_cli_review_accepts_once_and_rejects_with_a_reason(channels: Path) -> None:
+    import_(channels, ICEWS, "icews")
+    listed = CliRunner().invoke(cli, ["candidates", "list", "--db", str(channels), "--json"])
     found = [json.loads(line) for line in listed.stdout.splitlines()]
     visit = by_origin(found, "36912001")
     args = [
         "candidates",
         "accept",
         "--db",
-        str(seeded),
+        str(channels),
         visit["id"],
         "--channel",
         "us-cn-treasury",
@@ -555,23 +646,23 @@ def test_cli_review_accepts_once_and_rejects_with_a_reason(seeded: Path) -> None
     assert first.exit_code == 0 and first.stdout.startswith("appended event")
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0 and again.stdout.startswith("already in the log")
-    log = SQLiteLog(seeded)
+    log = SQLiteLog(channels)
     row = log.get(str(accepted_id(visit["id"])))
     log.close()
     assert row is not None and row.writer == "cli" and row.event().participants == ["Janet Yellen", "He Lifeng"]
     other = by_origin(found, "35800417")
     rejected = CliRunner().invoke(
-        cli, ["candidates", "reject", "--db", str(seeded), other["id"], "--reason", "not a channel"]
+        cli, ["candidates", "reject", "--db", str(channels), other["id"], "--reason", "not a channel"]
     )
     assert rejected.exit_code == 0
-    left = CliRunner().invoke(cli, ["candidates", "list", "--db", str(seeded), "--status", "rejected", "--json"])
+    left = CliRunner().invoke(cli, ["candidates", "list", "--db", str(channels), "--status", "rejected", "--json"])
     assert [json.loads(line)["id"] for line in left.stdout.splitlines()] == [other["id"]]
 
 
-def test_the_review_page_lists_candidates_with_their_reports(app: InProcess, seeded: Path) -> None:
-    import_(seeded, GDELT, "gdelt")
-    page = app.client().get("/review")
+def test_the_review_page_lists_candidates_with_their_reports(queue_app: InProcess, channels: Path) -> None:
+    import_(channels, GDELT, "gdelt")
+    page = queue_app.client().get("/review")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    (dialogue,) = candidates(app)
+    (dialogue,) = candidates(queue_app)
     assert dialogue["id"] in page.text and "apnews.com" in page.text
-    assert app.client().get("/review", params={"status": "nonsense"}).status_code == 400
+    assert queue_app.client().get("/review", params={"status": "nonsense"}).status_code == 400
