@@ -12,12 +12,37 @@ from typing import Any
 
 import msgspec
 
-from events.catalog import IDENTITY_FIELDS, Event, EventCorrected, EventRetracted, to_builtins
+from events.catalog import (
+    IDENTITY_FIELDS,
+    ChannelEstablished,
+    CommitmentStatus,
+    Event,
+    EventCorrected,
+    EventRetracted,
+    MeasureImposed,
+    MeasureLifted,
+    MeasureModified,
+    MeasureSuspended,
+    SanctionApplied,
+    sanction_measure_key,
+    to_builtins,
+)
 from events.errors import Conflict, Refused
 from events.log import StoredEvent
 from events.validation import InvalidEvent, convert_event
 
 AMENDMENT_TYPES = ("event_corrected", "event_retracted")
+# Events that open a key in the measures register (an old sanction_applied is read as a measure_imposed).
+IMPOSING_TYPES = ("measure_imposed", "sanction_applied")
+MeasureChange = MeasureModified | MeasureSuspended | MeasureLifted
+# Fields that name another event or a register key: checked when appended, so a correction may not move them.
+REFERENCE_FIELDS = {
+    "commitment_status": frozenset({"target_id"}),
+    "measure_imposed": frozenset({"measure"}),
+    "measure_modified": frozenset({"measure"}),
+    "measure_suspended": frozenset({"measure"}),
+    "measure_lifted": frozenset({"measure"}),
+}
 Lookup = Callable[[str], StoredEvent | None]
 
 
@@ -55,7 +80,7 @@ def normalise_correction(event: EventCorrected, target: StoredEvent) -> EventCor
     field is then taken back from it in canonical form (a timestamp becomes its date), so what
     is stored always decodes, and a re-post of the same correction gives the same bytes.
     """
-    touched = IDENTITY_FIELDS & set(event.changes)
+    touched = (IDENTITY_FIELDS | REFERENCE_FIELDS.get(target.type, frozenset())) & set(event.changes)
     if touched:
         raise InvalidEvent(
             f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes"
@@ -119,3 +144,41 @@ def established_on(rows: Iterable[StoredEvent]) -> dt.date | None:
         if kind == "channel_established":
             return day
     return None
+
+
+def check_commitment_target(event: CommitmentStatus, target: StoredEvent | None) -> None:
+    """A commitment_status names a commitment_made of its own channel."""
+    target_id = str(event.target_id)
+    if target is None:
+        raise Refused(f"target_id: no event {target_id} in the log; name the commitment_made this status is about")
+    if target.type != "commitment_made":
+        raise Refused(f"target_id: event {target_id} is a {target.type}, not a commitment_made")
+    if target.channel != event.channel:
+        raise Refused(
+            f"target_id: commitment {target_id} is on channel {target.channel}, not {event.channel};"
+            f" record its status on {target.channel}"
+        )
+
+
+def imposed_key(event: Event) -> str | None:
+    """The register key an event imposes, if it imposes one."""
+    if isinstance(event, MeasureImposed):
+        return event.measure
+    if isinstance(event, SanctionApplied):
+        return sanction_measure_key(event.by, event.target)
+    return None
+
+
+def check_measure_named(event: MeasureModified | MeasureSuspended | MeasureLifted, imposed: set[str]) -> None:
+    """A measure is modified, suspended or lifted only once the log holds its imposition."""
+    if event.measure not in imposed:
+        raise Refused(
+            f"measure: no measure {event.measure!r} was imposed in the log; record its measure_imposed first"
+            " (an old sanction is keyed sanction-<by>-<target>, e.g. sanction-usa-li-shangfu)"
+        )
+
+
+def check_predecessor(event: ChannelEstablished, exists: bool) -> None:
+    """A channel succeeds one that is in the log."""
+    if event.succeeds is not None and not exists:
+        raise Refused(f"succeeds: no channel {event.succeeds} in the log; establish it first, or check the slug")

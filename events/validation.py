@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 
 from events.catalog import AnyEvent, Event, Source
+from events.parties import party_problem
 
 MAX_BATCH = 10_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -94,11 +95,60 @@ def forbidden_character(value: object, path: str, free_text: bool = False) -> st
     return None
 
 
+PARTY_FIELDS = ("parties", "by", "against")
+
+
+def party_codes_problem(event: Any) -> str | None:
+    """A message naming the first field that holds something other than a party code, or None."""
+    for name in PARTY_FIELDS:
+        value = getattr(event, name, None)
+        codes = [(name, value)] if isinstance(value, str) else [(f"{name}[{i}]", v) for i, v in enumerate(value or ())]
+        for path, code in codes:
+            problem = party_problem(code)
+            if problem:
+                return f"{path}: {problem}"
+    return None
+
+
+def precision_problem(event: Any) -> str | None:
+    """A month or a year is recorded at its first day, so that every answer folds it there."""
+    day: dt.date = event.occurred_on
+    if event.precision == "month" and day.day != 1:
+        return (
+            f"occurred_on: with precision month, give the first day of the month"
+            f" ({day.replace(day=1).isoformat()}), not {day.isoformat()}"
+        )
+    if event.precision == "year" and (day.month, day.day) != (1, 1):
+        return (
+            f"occurred_on: with precision year, give January 1 ({day.replace(month=1, day=1).isoformat()}),"
+            f" not {day.isoformat()}"
+        )
+    return None
+
+
+def _dates_problem(event: Any) -> str | None:
+    """Dates that must come after occurred_on, and fields that must say something."""
+    for name in ("until", "expires_on"):
+        value = getattr(event, name, None)
+        if value is not None and value <= event.occurred_on:
+            return f"{name}: {value.isoformat()} must be after occurred_on ({event.occurred_on.isoformat()})"
+    if getattr(event, "succeeds", None) == event.channel:
+        return "succeeds: a channel cannot succeed itself; name the channel it replaces"
+    tag = event.__struct_config__.tag
+    if tag == "measure_modified" and all(
+        getattr(event, f) is None for f in ("rate", "scope", "instrument", "expires_on")
+    ):
+        return "rate: a measure_modified names what changed: give at least one of rate, scope, instrument, expires_on"
+    return None
+
+
 def _validate_input(self: Any) -> None:
     raw = self.occurred_on
     if isinstance(raw, str):
         msgspec.structs.force_setattr(self, "occurred_on", parse_occurred_on(raw))
-    message = forbidden_character(self, "")
+    message = (
+        forbidden_character(self, "") or party_codes_problem(self) or precision_problem(self) or _dates_problem(self)
+    )
     if message:
         raise ValueError(message)
 

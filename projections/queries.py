@@ -10,23 +10,16 @@ import msgspec
 import structlog
 from msgspec.structs import replace
 
-from events.catalog import CommitmentMade, Event
+from events.catalog import Event
 from events.log import StoredEvent
 from events.sqlite import SQLiteLog, last_recorded_at, read_channel_types, read_rows, read_types, stream_version
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
+from projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
+from projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
 from projections.state import STATE_DECODER, ChannelState, fold, unknown_as_of
 from projections.timeline import Interval, intervals
-
-
-class Commitment(msgspec.Struct, kw_only=True):
-    channel: str
-    by: str
-    text: str
-    made_on: dt.date
-    confidence: str
-    event_id: str
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,7 +87,32 @@ class Projections:
             return nothing_known(channel)
         if found is None:
             return None
-        return replace(found, version=stream_version(self.log.reader(), channel, known_at))
+        return replace(
+            found,
+            version=stream_version(self.log.reader(), channel, known_at),
+            successor=self._successor(channel, as_of, known_at),
+        )
+
+    def _successor(self, channel: str, as_of: dt.date | None, known_at: str | None) -> str | None:
+        """The channel whose state (on ``as_of``, as known at ``known_at``) names this one as its predecessor.
+
+        Candidates are the channels whose establishment, or a correction of it, mentions ``succeeds`` this
+        channel (a byte search of the canonical bodies, no fold); each is then asked its own state."""
+        conn = self.log.reader()
+        needle = msgspec.json.encode({"succeeds": channel})[1:-1]  # "succeeds":"<channel>", as stored
+        candidates = {
+            r[0]
+            for r in conn.execute(
+                "SELECT channel FROM events WHERE (type = 'channel_established' AND instr(body, ?) > 0)"
+                " OR (type = 'event_corrected' AND instr(body, '\"succeeds\"') > 0)",
+                (needle,),
+            )
+        }
+        for candidate in sorted(candidates - {channel}):
+            state = self._state(candidate, as_of, known_at)
+            if state is not None and state.predecessor == channel:
+                return candidate
+        return None
 
     def _state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
         if not self._current_at(known_at, channel):
@@ -126,8 +144,18 @@ class Projections:
         if known_at is not None:  # and any known then, should its establishment be retracted since
             established = read_types(self.log.reader(), ["channel_established"])
             names |= {r.channel for r in established if r.recorded_at <= known_at}
-        states = [self.channel_state(name, as_of, known_at) for name in sorted(names)]
-        return [s for s in states if s is not None]
+        states = [self._state(name, as_of, known_at) for name in sorted(names)]
+        found = {
+            name: state if state is not None else nothing_known(name)
+            for name, state in zip(sorted(names), states, strict=True)
+            if state is not None or (known_at is not None and self._exists(name))
+        }
+        successors = {s.predecessor: s.channel for s in found.values() if s.predecessor}
+        conn = self.log.reader()
+        return [
+            replace(s, version=stream_version(conn, s.channel, known_at), successor=successors.get(s.channel))
+            for s in found.values()
+        ]
 
     def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
         """Status intervals; empty for a channel recorded after ``known_at``, None if no such channel."""
@@ -206,28 +234,51 @@ class Projections:
         return in_force(fold_sanctions(effective_in_valid_order(rows, amendments)), as_of)
 
     def commitments(
-        self, channel: str | None = None, as_of: dt.date | None = None, known_at: str | None = None
+        self,
+        channel: str | None = None,
+        as_of: dt.date | None = None,
+        known_at: str | None = None,
+        status: str | None = None,
+        party: str | None = None,
     ) -> list[Commitment]:
+        """Commitments made by ``as_of``, each with its status on that day, as known at ``known_at``."""
         conn = self.log.reader()
-        rows: Sequence[StoredEvent] = known_by(read_types(conn, ("commitment_made", *AMENDMENT_TYPES)), known_at)
+        rows: Sequence[StoredEvent] = known_by(read_types(conn, (*COMMITMENT_TYPES, *AMENDMENT_TYPES)), known_at)
         if channel is not None:
             rows = [r for r in rows if r.channel == channel]
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-        result = []
-        for item in effective_in_valid_order(rows, amendments):
-            event = item.event
-            if isinstance(event, CommitmentMade) and (as_of is None or event.occurred_on <= as_of):
-                result.append(
-                    Commitment(
-                        channel=event.channel,
-                        by=event.by,
-                        text=event.text,
-                        made_on=event.occurred_on,
-                        confidence=event.confidence,
-                        event_id=item.id,
-                    )
-                )
-        return result
+        return matching(fold_commitments(effective_in_valid_order(rows, amendments), as_of), status, party)
+
+    def measures(
+        self,
+        as_of: dt.date | None = None,
+        known_at: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        status: str | None = None,
+    ) -> list[Measure]:
+        """The measures register on ``as_of`` (today if none), as known at ``known_at``: one query of the measure
+        events by type, folded (old sanction events upcast); ``party`` matches ``by`` or ``against``."""
+        conn = self.log.reader()
+        rows = known_by(read_types(conn, (*MEASURE_TYPES, *AMENDMENT_TYPES)), known_at)
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        effective = [e for e in effective_in_valid_order(rows, amendments) if e.event.occurred_on <= day]
+        parties: dict[str, list[str]] = {}
+
+        def parties_of(channel: str) -> list[str]:
+            if channel not in parties:
+                state = self._state(channel, None, known_at)
+                parties[channel] = list(state.parties) if state is not None else []
+            return parties[channel]
+
+        return [
+            m
+            for m in on_day(fold_measures(effective, parties_of), day)
+            if (kind is None or m.kind == kind)
+            and (party is None or party in m.by or party in m.against)
+            and (status is None or m.status == status)
+        ]
 
 
 def nothing_known(channel: str) -> ChannelState:

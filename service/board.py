@@ -11,14 +11,17 @@ import msgspec
 
 from events import SQLiteLog
 from events.log import StoredEvent
-from projections import ChannelState, Projections
+from events.parties import party_name
+from projections import ChannelState, Measure, Projections
 from projections.queries import Reading, upcoming_only, was_known
+from projections.state import dormant
 
 WIDTH, HEIGHT = 420, 26
 # Characters XML 1.0 forbids (and lone surrogates, which no UTF-8 page can carry): a stored row holding
 # one must not break a page or the feed, so views drop them when rendering.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-SYMBOLS = {"active": "●", "suspended": "▲", "closed": "■", "unknown": "?"}
+# Each status has its own symbol as well as its colour, so that it never rests on colour alone.
+SYMBOLS = {"active": "●", "agreed": "◇", "restricted": "◐", "suspended": "▲", "closed": "■", "unknown": "?"}
 
 
 class Band(msgspec.Struct, kw_only=True):
@@ -44,11 +47,13 @@ class Row(msgspec.Struct, kw_only=True):
     ticks: list[Tick]
     start: dt.date | None
     end: dt.date
+    dormant: bool = False
 
 
 class Group(msgspec.Struct, kw_only=True):
     parties: str
     rows: list[Row]
+    names: str = ""  # the parties' names, e.g. "United States – China"
 
 
 def printable(value: Any) -> Any:
@@ -111,9 +116,23 @@ def build(
                 ticks=ticks,
                 start=start,
                 end=end,
+                dormant=dormant(state, end),
             )
         )
-    return [Group(parties=p, rows=rows) for p, rows in sorted(groups.items())]
+    return [
+        Group(parties=p, rows=rows, names=" – ".join(party_name(c) for c in rows[0].state.parties))
+        for p, rows in sorted(groups.items())
+    ]
+
+
+def measures(projections: Projections, as_of: dt.date | None, known_at: str | None) -> list[Measure]:
+    """The board's measures section: every measure not lifted on the day shown, as known at ``known_at``."""
+    return [printable_measure(m) for m in projections.measures(as_of, known_at) if m.status != "lifted"]
+
+
+def printable_measure(measure: Measure) -> Measure:
+    texts = {f: printable(getattr(measure, f)) for f in ("target", "rate", "scope", "instrument", "measure")}
+    return msgspec.structs.replace(measure, **texts)
 
 
 def _ticks(

@@ -32,10 +32,9 @@ db_option = click.option(
     "--db",
     "db",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="DIPLO_DB",
-    default="data/diplo.db",
-    show_default=True,
-    help="The database file (env DIPLO_DB).",
+    default=None,
+    callback=lambda _ctx, _param, value: Settings.from_env(db=value).db,
+    help=f"The database file (env DIPLO_DB; default {Settings().db}).",
 )
 
 
@@ -95,19 +94,17 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-@click.option("--host", envvar="DIPLO_HOST", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="DIPLO_PORT", default=8000, type=int, show_default=True)
+@click.option("--host", default=None, help=f"Listen address (env DIPLO_HOST; default {Settings().host}).")
+@click.option("--port", default=None, type=int, help=f"Port (env DIPLO_PORT; default {Settings().port}).")
 @click.option("--server", type=click.Choice(["granian", "uvicorn"]), default="granian", show_default=True)
-def serve(db: Path, host: str, port: int, server: str) -> None:
+def serve(db: Path, host: str | None, port: int | None, server: str) -> None:
     """Start the HTTP service (seeding a fresh database from seeds/).
 
     Example: diplo serve --port 8000
     """
     from service.server import run
 
-    settings = Settings.from_env()
-    settings.db, settings.host, settings.port = db, host, port
-    run(settings, server)
+    run(Settings.from_env(db=db, host=host, port=port), server)
 
 
 @cli.command()
@@ -272,7 +269,14 @@ def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool)
     table = Table(title=f"channels as of {as_of or 'today'}" + (f", known at {known_at}" if known_at else ""))
     for column in ("channel", "name", "status", "since", "last meeting", "next meeting"):
         table.add_column(column)
-    colours = {"active": "green", "suspended": "yellow", "closed": "red", "unknown": "dim"}
+    colours = {
+        "active": "green",
+        "agreed": "cyan",
+        "restricted": "magenta",
+        "suspended": "yellow",
+        "closed": "red",
+        "unknown": "dim",
+    }
     for s in states:
         table.add_row(
             s.channel,

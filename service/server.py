@@ -83,12 +83,8 @@ def run(settings: Settings, server: str = "granian") -> None:
     except LogError as error:  # a database of a newer schema, or one that cannot be opened
         raise click.ClickException(error.message) from None
     click.echo(banner(settings, token, seeded), err=False)
-    # The server process builds the app from the environment (granian imports it by name).
-    os.environ.update(
-        DIPLO_DB=str(settings.db),
-        DIPLO_HOST=settings.host,
-        DIPLO_PORT=str(settings.port),
-    )
+    # Granian's worker imports the app by name in another process: hand it this very object.
+    os.environ.update(settings.for_workers())
     if server == "uvicorn":
         import uvicorn
 

@@ -31,7 +31,8 @@ from sqlite_utils import Database
 from events import EventLog, InvalidEvent, Receipt, decode_event
 from events.catalog import EVENT_TYPES, Event, encode
 from events.errors import Conflict
-from events.sqlite import IdempotencyKey, connect
+from events.log import IdempotencyKey
+from events.sqlite import connect
 from projections import Projections
 from projections.queries import was_known
 from service.interop.datasets import DATASET_NAMES, DATASET_URLS, Report, Skipped, dyad_key, read

@@ -48,6 +48,7 @@ def _context(state: State, as_of: str | None, known_at: str | None) -> dict[str,
     runtime = state.runtime
     return {
         "groups": board.build(runtime.log, runtime.projections, day, moment, today),
+        "measures": board.measures(runtime.projections, day, moment),
         "as_of": day,
         "known_at": moment,
         "known_at_input": moment[:19] if moment else None,
