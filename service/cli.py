@@ -451,12 +451,13 @@ def candidates_import(db: Path, file: Path, fmt: str, dyad: str | None, as_json:
     if as_json:
         click.echo(msgspec.json.encode(result).decode())
         return
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(result.skipped.items())) or "none"
+    why = {"code": "code diplo does not record", "party": "party unknown", "date": "no date", "self": "one party"}
+    skipped = ", ".join(f"{n:,} {why.get(k, k)}" for k, n in sorted(result.skipped.items())) or "none"
     console.print(
         f"{file}: {plural(result.rows, 'row')}; {plural(result.candidates, 'new candidate')},"
         f" {result.merged:,} merged into earlier candidates, {plural(result.duplicates, 'duplicate')} dropped,"
         f" {result.already_imported:,} already imported, {result.other_dyad:,} between other parties;"
-        f" unreadable: {skipped}",
+        f" not read: {skipped}",
         markup=False,
     )
 

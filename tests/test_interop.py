@@ -484,6 +484,7 @@ def test_polecat_import_review_accept_makes_the_right_event(queue_app: InProcess
     assert head(channels) == before + 1
 
     refused = by_origin(found, "20241120-0925-7a41c9e0d3b8")
+    assert refused["type"] == "talks_cancelled" and refused["fields"]["by"] == "CHN"  # who refused, as coded
     rejected = reviewer.post(f"/candidates/{refused['id']}/reject", json={"reason": "recorded by hand already"})
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert rejected.json()["reason"] == "recorded by hand already"
@@ -521,7 +522,12 @@ def test_icews_import_review_accept_asks_for_what_the_row_does_not_tell(queue_ap
     assert (event["type"], event["occurred_on"]) == (sanction["type"], "2024-07-12")
     assert event["event"]["by"] in ("CHN", ["CHN"]) and event["event"]["target"] == fields["target"]
     assert event["event"]["sources"][0]["publisher"] == "Xinhua General News Service"
-    assert head(channels) == before + 1
+    refusal = by_origin(found, "37100923")
+    declined = reviewer.post(f"/candidates/{refusal['id']}/accept", json={"channel": "us-cn-defense-ministers"})
+    assert declined.status_code == 201, declined.text
+    event = queue_app.client().get(f"/events/{declined.json()['receipt']['id']}").json()["event"]
+    assert (event["type"], event["mode"], event["by"]) == ("talks_cancelled", "declined", "CHN")
+    assert head(channels) == before + 2
 
 
 def test_gdelt_import_review_accept_onto_a_new_channel(queue_app: InProcess, channels: Path) -> None:

@@ -419,11 +419,12 @@ def summary_of(report: Report) -> str:
 
 
 def prefilled(report: Report) -> dict[str, Any]:
-    """The fields of the event a dataset row already tells (the reviewer supplies the rest)."""
+    """The fields of the event a dataset row already tells (the reviewer supplies the rest). A field the type
+    does not have in the running vocabulary (``by`` of a cancellation before v2) is dropped on acceptance."""
     text = report.text or summary_of(report)
     return {
         "contact_made": {"mode": "call"},
-        "talks_cancelled": {"mode": "declined", "reason": text},
+        "talks_cancelled": {"mode": "declined", "reason": text, "by": report.actor},
         "channel_suspended": {"by": report.actor, "reason": text},
         "commitment_made": {"by": report.actor, "text": text},
         "sanction_applied": {"by": report.actor},
