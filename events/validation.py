@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from events import clock
 from events.catalog import AnyEvent, Event, Source
 
 MAX_BATCH = 10_000
@@ -34,14 +35,18 @@ def parse_occurred_on(value: str, today: dt.date | None = None) -> dt.date:
     """A date, or an RFC 3339 timestamp read as the calendar date where it happened."""
     try:
         if len(value) == 10:
+            if not clock.DATE_TEXT.fullmatch(value):  # fromisoformat also takes 2024-W01-1
+                raise ValueError
             day = dt.date.fromisoformat(value)
         else:
+            if not clock.RFC3339_TEXT.fullmatch(value):  # ... and 20240101T000000Z
+                raise ValueError
             stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             if stamp.tzinfo is None:
                 raise ValueError
             day = stamp.date()
     except ValueError:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if clock.DATE_TEXT.fullmatch(value):
             raise ValueError(f"occurred_on: {value} is not a calendar date") from None
         raise ValueError(f"occurred_on: {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
     limit = (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)

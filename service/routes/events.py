@@ -101,7 +101,7 @@ class EventController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> EventsPage:
         """The log in seq order; follow ``next`` as the ``after`` cursor until it is null."""
-        low, high = as_of_date(valid_from), as_of_date(valid_to)
+        low, high = as_of_date(valid_from, "from"), as_of_date(valid_to, "to")
         rows = state.runtime.log.read(
             after=after,
             limit=limit,

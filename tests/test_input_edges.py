@@ -1,0 +1,138 @@
+"""Input at the edges: bytes that are not UTF-8, deep nesting, instants out of range, odd cursors.
+
+Every one must be a 4xx application/problem+json that says what to fix, and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factory import event_dict
+from litestar.testing import TestClient
+
+from events import clock
+from service.app import create_app
+from service.runtime import ensure_admin_token, seed
+from service.settings import Settings
+
+ADMIN = "test-admin-token-0123456789"
+WRITER = {"Authorization": f"Bearer {ADMIN}"}
+PROBLEM = "application/problem+json"
+
+
+def open_client(db: Path, seeded: bool = False) -> TestClient:
+    settings = Settings(db=db, seed=seeded, admin_token=ADMIN)
+    return TestClient(create_app(settings))
+
+
+def start(client: TestClient, seeded: bool = False) -> None:
+    """What ``diplo serve`` does after opening the log: the admin token, and seeds if asked."""
+    runtime = client.app.state.runtime
+    ensure_admin_token(runtime.settings)
+    if seeded:
+        seed(runtime)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with open_client(tmp_path / "d.db") as opened:
+        start(opened)
+        answer = opened.post(
+            "/events", json=event_dict("channel_established", "us-cn-mmca", "2020-12-14"), headers=WRITER
+        )
+        assert answer.status_code == 201, answer.text
+        yield opened
+
+
+def assert_problem(answer: Any, status: int | None = None, *words: str) -> dict[str, Any]:
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:300])
+    if status is not None:
+        assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["content-type"] == PROBLEM
+    problem = answer.json()
+    assert problem["status"] == answer.status_code and problem["title"] and problem["detail"]
+    for word in words:
+        assert word.lower() in problem["detail"].lower(), problem
+    return problem
+
+
+# --- Item 7: 5xx from bad input -------------------------------------------------------------------
+
+
+READ_ROUTES = [
+    "/channels",
+    "/channels/us-cn-mmca",
+    "/channels/us-cn-mmca/timeline",
+    "/sanctions",
+    "/commitments",
+    "/",
+    "/board/table",
+]
+OVERFLOWING = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"]
+
+
+@pytest.mark.parametrize("moment", OVERFLOWING)
+@pytest.mark.parametrize("route", READ_ROUTES)
+def test_known_at_outside_the_utc_calendar_is_a_problem(client: TestClient, route: str, moment: str) -> None:
+    problem = assert_problem(client.get(route, params={"known_at": moment}), 400, "known_at", "UTC")
+    assert problem["field"] == "known_at"
+
+
+# --- Item 8: instants canonical and fixed-width ----------------------------------------------------
+
+
+@pytest.mark.parametrize("year", [1, 999, 1000, 2024, 9999])
+def test_instants_are_fixed_width_for_every_year(year: int) -> None:
+    moment = dt.datetime(year, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+    text = clock.format_instant(moment)
+    assert text == f"{year:04d}-01-02T03:04:05.000006Z"
+    assert clock.parse_known_at(text) == text
+
+
+def test_known_at_before_year_1000_sees_an_empty_log(client: TestClient) -> None:
+    answer = client.get("/channels", params={"known_at": "0999-01-01T00:00:00Z"})
+    assert answer.status_code == 200
+    assert answer.json()["channels"] == []
+    assert answer.json()["known_at"] == "0999-01-01T00:00:00.000000Z"
+    assert client.get("/channels/us-cn-mmca", params={"known_at": "0999-01-01"}).status_code == 404
+
+
+def test_known_at_in_another_zone_is_answered_in_utc(client: TestClient) -> None:
+    answer = client.get("/channels", params={"known_at": "2030-01-01T02:00:00+02:00"})
+    assert answer.json()["known_at"] == "2030-01-01T00:00:00.000000Z"
+
+
+@pytest.mark.parametrize("value", ["20240101", "2024-W01-1", "2024-1-1", "2024-01-01T00:00:00Z", " 2024-01-01"])
+@pytest.mark.parametrize("route", ["/channels", "/sanctions", "/commitments", "/"])
+def test_as_of_accepts_exactly_yyyy_mm_dd(client: TestClient, route: str, value: str) -> None:
+    problem = assert_problem(client.get(route, params={"as_of": value}), 400, "as_of", "YYYY-MM-DD")
+    assert problem["field"] == "as_of"
+
+
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_events_date_range_accepts_exactly_yyyy_mm_dd(client: TestClient, name: str) -> None:
+    assert_problem(client.get("/events", params={name: "2024-W01-1"}), 400, name, "YYYY-MM-DD")
+    assert client.get("/events", params={name: "2024-01-01"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["2021-W50-2", "20211214", "20211214T000000Z", "2021-12-14T00Z", "２０２１-12-14"])
+def test_occurred_on_accepts_only_yyyy_mm_dd_or_rfc3339(client: TestClient, value: str) -> None:
+    head = client.get("/log/head").json()
+    body = event_dict("meeting_held", "us-cn-mmca", value)
+    problem = assert_problem(client.post("/events", json=body, headers=WRITER), 422, "occurred_on", "YYYY-MM-DD")
+    assert problem["field"] == "occurred_on"
+    assert client.get("/log/head").json() == head
+    stamped = event_dict("meeting_held", "us-cn-mmca", "2021-12-14T09:00:00+08:00")
+    assert client.post("/events", json=stamped, headers=WRITER).status_code == 201  # RFC 3339 is still taken
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20240101", "2024-W01-1", "20240101T000000Z", "2024-W01-1T00:00:00Z", "2024-01-01T00Z", "2024-01-01T00:00Z"],
+)
+def test_known_at_accepts_only_rfc3339_or_a_date(client: TestClient, value: str) -> None:
+    assert_problem(client.get("/channels", params={"known_at": value}), 400, "known_at", "RFC 3339")
