@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -15,14 +16,17 @@ from litestar.response import ServerSentEvent
 from events import decode_events
 from events.catalog import CHANNEL_PATTERN, EVENT_TYPES
 from service.auth import require
+from service.loading import decode_checked
 from service.metrics import APPEND_SECONDS, APPENDS
-from service.problems import Problem, not_found
+from service.problems import Problem, bad_request, not_found
 from service.routes.params import as_of_date
 from service.routes.web import event_page
 from service.schemas import EventOut, EventsPage, ReceiptOut
 
 MAX_PAGE = 1_000
+MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER; a seq cursor beyond it cannot name a position
 EventType = Literal[tuple(EVENT_TYPES)]  # type: ignore[valid-type]
+_SEQ_TEXT = re.compile(r"[0-9]{1,19}", re.ASCII)
 
 
 def _problem(description: str) -> ResponseSpec:
@@ -69,7 +73,7 @@ class EventController(Controller):
         201 with the receipt(s) once the events are on disk; 200 with the original receipt(s) when every
         event was already in the log with identical content.
         """
-        events, was_array = decode_events(await request.body())
+        events, was_array = decode_checked(decode_events, await request.body())
         started = time.perf_counter()
         receipts = await state.runtime.log.append_async(events, expected_version, request.state.get("token_name"))
         APPEND_SECONDS.observe(time.perf_counter() - started)
@@ -97,7 +101,15 @@ class EventController(Controller):
         valid_to: Annotated[
             str | None, QueryParameter(name="to", description="occurred_on <= this day", max_length=40)
         ] = None,
-        after: Annotated[int, Parameter(ge=0, description="Cursor: events with seq greater than this")] = 0,
+        after: Annotated[
+            int,
+            Parameter(
+                ge=0,
+                le=MAX_SEQ,
+                schema_extra={"maximum": MAX_SEQ},
+                description="Cursor: events with seq greater than this",
+            ),
+        ] = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> EventsPage:
         """The log in seq order; follow ``next`` as the ``after`` cursor until it is null."""
@@ -117,16 +129,31 @@ class EventController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        after: Annotated[int | None, Parameter(ge=0, description="Start after this seq (default: the newest)")] = None,
-        last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=20)] = None,
+        after: Annotated[
+            int | None,
+            Parameter(
+                ge=0,
+                le=MAX_SEQ,
+                schema_extra={"maximum": MAX_SEQ},
+                description="Start after this seq (default: the newest)",
+            ),
+        ] = None,
+        last_event_id: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Last-Event-ID",
+                max_length=20,
+                description="The id of the last message received (a seq); the stream resumes after it",
+            ),
+        ] = None,
     ) -> ServerSentEvent:
         """Server-Sent Events: every event after ``after`` (or Last-Event-ID), then each new one live.
 
         Each message's ``id`` is the event's seq, so a reconnecting client resumes without gaps or repeats.
         """
         start = after
-        if last_event_id is not None and last_event_id.strip().isdigit():
-            start = int(last_event_id.strip())
+        if last_event_id is not None and last_event_id.strip():
+            start = _seq_from_header(last_event_id.strip())
         if start is None:
             start = state.runtime.log.head().seq
         return ServerSentEvent(state.broadcaster.follow(start))
@@ -155,3 +182,14 @@ class EventController(Controller):
         if row is None:
             raise not_found(f"no event {event_id} in the log")
         return Response(EventOut.of(row))
+
+
+def _seq_from_header(value: str) -> int:
+    """Last-Event-ID as a seq: ASCII digits only (``str.isdigit`` also takes '²'), within SQLite's range."""
+    if _SEQ_TEXT.fullmatch(value) and int(value) <= MAX_SEQ:
+        return int(value)
+    raise bad_request(
+        f"Last-Event-ID: {value!r} is not the id of a message of this stream (a seq, 0 to {MAX_SEQ});"
+        " send the id of the last message received, or no header",
+        "Last-Event-ID",
+    )

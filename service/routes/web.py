@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -25,6 +26,9 @@ HTML_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 FEED_SIZE = 50
+# Characters XML 1.0 cannot carry (C0 controls but tab and newlines, U+FFFE/U+FFFF, lone surrogates):
+# a summary may hold them, and the feed writer refuses the whole document if one gets through.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 KnownAtInput = Annotated[
     str | None,
@@ -99,11 +103,11 @@ class WebController(Controller):
             latest = max(latest, recorded)
             entry = feed.add_entry()
             entry.id(f"{base}/events/{row.id}")
-            entry.title(f"{channel}: {interval.status} since {day}")
+            entry.title(_NOT_XML.sub("", f"{channel}: {interval.status} since {day}"))
             entry.link(href=f"{base}/events/{row.id}")
             entry.published(dt.datetime.combine(day, dt.time(), dt.UTC))
             entry.updated(recorded)
-            entry.summary(row.event().summary)
+            entry.summary(_NOT_XML.sub("", row.event().summary))
         feed.updated(latest)
         return Response(feed.atom_str(pretty=True), media_type="application/atom+xml")
 
