@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from factory import event_dict
+from jsonschema_rs import Draft202012Validator
 from litestar.testing import TestClient
 
-from events import clock
+from events import clock, decode_events
 from service.app import create_app
 from service.cli import cli
 from service.runtime import ensure_admin_token, seed
@@ -241,3 +243,110 @@ def test_occurred_on_accepts_only_yyyy_mm_dd_or_rfc3339(client: TestClient, valu
 )
 def test_known_at_accepts_only_rfc3339_or_a_date(client: TestClient, value: str) -> None:
     assert_problem(client.get("/channels", params={"known_at": value}), 400, "known_at", "RFC 3339")
+
+
+# --- Item 13: the API documents what it does -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    with open_client(tmp_path_factory.mktemp("doc") / "d.db") as opened:
+        return opened.get("/schema/openapi.json").json()
+
+
+def _examples(node: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(where, example value, the schema it illustrates) for every example in the document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "examples" and isinstance(value, dict):  # a media type's named Example objects
+                for name, example in value.items():
+                    yield f"{path}/examples/{name}", example.get("value"), node.get("schema")
+            elif key == "examples" and isinstance(value, list):  # a schema's list of values
+                for number, example in enumerate(value):
+                    yield f"{path}/examples[{number}]", example, node
+            elif key == "example":
+                yield f"{path}/example", value, node.get("schema", node)
+            else:
+                yield from _examples(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for number, value in enumerate(node):
+            yield from _examples(value, f"{path}[{number}]")
+
+
+FILLER = re.compile(r"^[A-Za-z]{20}$")  # what a random example generator puts in a str field
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_every_example_in_the_openapi_document_is_valid_and_not_filler(document: dict[str, Any]) -> None:
+    found = list(_examples(document))
+    assert len(found) >= 13
+    for where, value, schema in found:
+        assert not [s for s in _strings(value) if FILLER.match(s)], (where, value)
+        if schema is not None:
+            resolvable = {**schema, "components": document["components"]}  # so #/components/... resolves
+            errors = list(Draft202012Validator(resolvable, validate_formats=True).iter_errors(value))
+            assert not errors, (where, value, errors[0].message)
+        status = re.search(r"/responses/(\d{3})/", where)
+        if status and isinstance(value, dict) and "status" in value:
+            assert value["status"] == int(status.group(1)), (where, value)
+
+
+def test_every_request_body_example_decodes_and_appends_to_the_seeded_log(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    examples = document["paths"]["/events"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert len(examples) >= 13
+    with open_client(tmp_path / "seeded.db", seeded=True) as seeded:
+        start(seeded, seeded=True)
+        for name, example in examples.items():
+            events, _ = decode_events(json.dumps(example["value"]))  # the real decoder
+            assert events, name
+            answer = seeded.post("/events", json=example["value"], headers=WRITER)
+            assert answer.status_code == 201, (name, answer.text)
+
+
+def test_error_responses_are_documented_as_problem_json(document: dict[str, Any]) -> None:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert list(response.get("content", {})) == [PROBLEM], (method, path, status)
+    one = document["paths"]["/events/{event_id}"]["get"]["responses"]
+    assert one["400"]["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_the_stream_is_documented_as_event_stream(document: dict[str, Any]) -> None:
+    assert list(document["paths"]["/events/stream"]["get"]["responses"]["200"]["content"]) == ["text/event-stream"]
+
+
+def test_the_schema_page_loads_nothing_from_another_host(client: TestClient) -> None:
+    page = client.get("/schema")
+    assert page.status_code == 200
+    references = re.findall(r"""(?:href|src)\s*=\s*['"]([^'"]*)['"]""", page.text)
+    assert references, page.text[:500]
+    assert [r for r in references if re.match(r"^(https?:)?//", r)] == []
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page.text)
+
+
+def test_the_schema_page_shows_the_event_bodies_on_first_load(tmp_path: Path) -> None:
+    with open_client(tmp_path / "fresh.db") as fresh:  # nothing has fetched openapi.json yet
+        page = fresh.get("/schema").text
+    assert '"ChannelEstablishedInput"' in page and '"us-cn-consulate-houston"' in page
+
+
+def test_an_event_id_that_is_not_a_uuid_says_so(client: TestClient) -> None:
+    problem = assert_problem(client.get("/events/not-a-uuid"), 400, "UUID", "not-a-uuid")
+    assert problem["field"] == "event_id"
+    missing = client.get("/events/00000000-0000-4000-8000-000000000000")
+    assert_problem(missing, 404, "no event")
+    assert_problem(client.get("/events/stream", params={"after": "-1"}), 400, "after")  # still the stream route

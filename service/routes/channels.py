@@ -6,13 +6,12 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from events.catalog import CHANNEL_PATTERN
 from projections import Commitment
 from service.auth import require
-from service.problems import Problem, not_found
+from service.problems import documented, not_found
 from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
 from service.schemas import ChannelOut, ChannelsOut, SanctionsOut, TimelineOut
 
@@ -20,10 +19,21 @@ ChannelSlug = Annotated[
     str, Parameter(pattern=CHANNEL_PATTERN, max_length=80, description="Channel slug, e.g. us-cn-mmca")
 ]
 READ_ERRORS = {
-    400: ResponseSpec(Problem, description="A query parameter is not valid", media_type="application/problem+json"),
-    401: ResponseSpec(Problem, description="A reader token is required", media_type="application/problem+json"),
+    400: documented(
+        400,
+        "A query parameter is not valid",
+        "as_of: '2024-W01-1' is not a calendar date in YYYY-MM-DD form, e.g. 2024-01-31",
+        field="as_of",
+    ),
+    401: documented(
+        401,
+        "A reader token is required (when the server requires one)",
+        "this route needs a reader token: send Authorization: Bearer <token>",
+    ),
 }
-NOT_FOUND = {404: ResponseSpec(Problem, description="No such channel", media_type="application/problem+json")}
+NOT_FOUND = {
+    404: documented(404, "No such channel", "no channel 'us-cn-mmca' was known at 2020-01-01T00:00:00.000000Z")
+}
 
 
 def _unknown_channel(channel: str, known_at: str | None) -> Exception:
