@@ -9,6 +9,7 @@ refused by the strict input variants in ``events.validation``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,28 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 Party = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=2_048)]
 Confidence = Literal["confirmed", "reported", "unconfirmed"]
+# One party code, or several (a statement or a measure by more than one party).
+Parties = Party | Annotated[list[Party], msgspec.Meta(min_length=1, max_length=20)]
+# How exactly occurred_on is known: a month or year is recorded at its first day.
+Precision = Literal["day", "month", "year"]
+MeasureKey = Annotated[str, msgspec.Meta(pattern=CHANNEL_PATTERN, min_length=1, max_length=120)]
+Rate = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+ChannelKind = Literal[
+    "military",
+    "diplomatic",
+    "economic",
+    "law-enforcement",
+    "climate-science",
+    "consular",
+    "arms-control",
+    "technology",
+    "leaders",
+    "other",
+]
+MeasureKind = Literal[
+    "sanction", "tariff", "export_control", "entity_listing", "visa_restriction", "countermeasure", "other"
+]
+CommitmentStatusValue = Literal["open", "fulfilled", "partly_fulfilled", "breached", "withdrawn"]
 
 
 class Source(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -47,13 +70,23 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_de
     sources: Sources
     confidence: Confidence = "confirmed"
     correlation_id: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    precision: Precision = "day"
 
 
 class ChannelEstablished(Event, tag="channel_established"):
-    """Recorded when a channel between parties is created."""
+    """Recorded when a channel between parties is created (``agreed``: agreed on, not yet met)."""
 
     name: Name
     parties: Annotated[list[Party], msgspec.Meta(min_length=1, max_length=20)]
+    status: Literal["active", "agreed"] = "active"
+    succeeds: Channel | None = None
+    kind: ChannelKind | None = None
+
+
+class ChannelAgreed(Event, tag="channel_agreed"):
+    """Recorded when the parties agree to establish or resume the channel; its first meeting makes it active."""
+
+    by: Parties | None = None
 
 
 class MeetingHeld(Event, tag="meeting_held"):
@@ -63,6 +96,18 @@ class MeetingHeld(Event, tag="meeting_held"):
     location: Name | None = None
     level: Name | None = None
     round: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
+    forum: Name | None = None
+
+
+class ContactMade(Event, tag="contact_made"):
+    """Recorded for a contact outside the channel's formal rounds (a call, a sideline talk, a handshake).
+
+    It never changes the channel's status: a handshake does not resume a suspended channel."""
+
+    mode: Literal["call", "sideline", "handshake", "letter", "informal", "other"]
+    participants: Annotated[list[Name], msgspec.Meta(max_length=50)] | None = None
+    location: Name | None = None
+    forum: Name | None = None
 
 
 class MeetingScheduled(Event, tag="meeting_scheduled"):
@@ -76,13 +121,22 @@ class TalksCancelled(Event, tag="talks_cancelled"):
 
     reason: Line
     mode: Literal["cancelled", "postponed", "declined"]
+    by: Parties | None = None
 
 
 class ChannelSuspended(Event, tag="channel_suspended"):
     """Recorded when a party halts the channel indefinitely."""
 
-    by: Party
+    by: Parties
     reason: Line
+
+
+class ChannelRestricted(Event, tag="channel_restricted"):
+    """Recorded for a partial freeze or downgrade: calls refused, a lower level of representation."""
+
+    by: Parties
+    reason: Line
+    level: Name
 
 
 class ChannelResumed(Event, tag="channel_resumed"):
@@ -113,8 +167,54 @@ class SanctionLifted(Event, tag="sanction_lifted"):
 class CommitmentMade(Event, tag="commitment_made"):
     """Recorded when a party commits to something through the channel."""
 
-    by: Party
+    by: Parties
     text: Text
+    due_on: dt.date | None = None
+    conditions: Text | None = None
+
+
+class CommitmentStatus(Event, tag="commitment_status"):
+    """Recorded when a commitment is found kept, partly kept, broken or withdrawn (from this date)."""
+
+    target_id: uuid.UUID
+    status: CommitmentStatusValue
+
+
+class MeasureImposed(Event, tag="measure_imposed"):
+    """Recorded when a party imposes a measure (sanction, tariff, export control, ...) on another."""
+
+    measure: MeasureKey
+    kind: MeasureKind
+    by: Parties
+    against: Parties
+    target: Name
+    rate: Rate | None = None
+    scope: Line | None = None
+    instrument: Name | None = None
+    expires_on: dt.date | None = None
+
+
+class MeasureModified(Event, tag="measure_modified"):
+    """Recorded when a measure's terms change (a new rate, scope, instrument or expiry) from this date."""
+
+    measure: MeasureKey
+    rate: Rate | None = None
+    scope: Line | None = None
+    instrument: Name | None = None
+    expires_on: dt.date | None = None
+
+
+class MeasureSuspended(Event, tag="measure_suspended"):
+    """Recorded when a measure stops applying from this date, until ``until`` if given."""
+
+    measure: MeasureKey
+    until: dt.date | None = None
+
+
+class MeasureLifted(Event, tag="measure_lifted"):
+    """Recorded when a measure ends."""
+
+    measure: MeasureKey
 
 
 class OfficialChanged(Event, tag="official_changed"):
@@ -141,15 +241,23 @@ class EventRetracted(Event, tag="event_retracted"):
 
 AnyEvent = (
     ChannelEstablished
+    | ChannelAgreed
     | MeetingHeld
+    | ContactMade
     | MeetingScheduled
     | TalksCancelled
     | ChannelSuspended
+    | ChannelRestricted
     | ChannelResumed
     | ChannelClosed
     | SanctionApplied
     | SanctionLifted
     | CommitmentMade
+    | CommitmentStatus
+    | MeasureImposed
+    | MeasureModified
+    | MeasureSuspended
+    | MeasureLifted
     | OfficialChanged
     | EventCorrected
     | EventRetracted
@@ -183,3 +291,20 @@ def decode(body: bytes | str) -> Event:
 
 def to_builtins(event: Event) -> dict[str, Any]:
     return msgspec.to_builtins(event, order="sorted")
+
+
+def slug(text: str) -> str:
+    """Lower-case letters and digits joined by single hyphens ("Li Shangfu" -> "li-shangfu")."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def sanction_measure_key(by: str, target: str) -> str:
+    """The measures-register key an old sanction_applied/sanction_lifted is read under."""
+    return f"sanction-{slug(by)}-{slug(target)}"[:120].rstrip("-")
+
+
+def party_list(value: str | list[str] | None) -> list[str]:
+    """A ``by`` or ``against`` field as a list: one code, several, or none."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)

@@ -1,13 +1,18 @@
-"""The append-only log: the interface every storage must offer, and its records."""
+"""The append-only log: the boundary every storage offers, and its records.
+
+SQLite (events/sqlite.py) and PostgreSQL (events/postgres.py) implement ``EventLog``;
+tests/contract.py holds both to the same behaviour.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
 from events.catalog import Event, decode
+from events.errors import ChainBroken
 
 GENESIS = "0" * 64
 
@@ -55,20 +60,49 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     problem: str | None = None
 
 
-# Called inside the append transaction with the rows just inserted, so that
-# projections commit with the events (read-your-writes) or not at all.
-AppendHook = Callable[[object, Sequence[StoredEvent]], None]
+class IdempotencyKey(msgspec.Struct, frozen=True):
+    """A client's Idempotency-Key and the fingerprint of the request body it was sent with."""
+
+    key: str
+    fingerprint: str
 
 
+# Called inside the append transaction with the backend's connection and the rows just
+# inserted, so that projections commit with the events (read-your-writes) or not at all.
+# A hook that keeps caches gives itself a ``forget()`` method, called after any rollback.
+AppendHook = Callable[[Any, Sequence[StoredEvent]], None]
+Listener = Callable[[Sequence[StoredEvent]], None]
+T = TypeVar("T")
+
+
+@runtime_checkable
 class EventLog(Protocol):
-    """What the rest of diplo may ask of the log; a server database can implement it too."""
+    """What the rest of diplo may ask of the log, whatever database holds it.
+
+    Appends are all-or-nothing per call, idempotent by event id and by Idempotency-Key,
+    checked against ``expected_version`` and the append rules (events/rules.py), and
+    hash-chained in one total order. Reads see every acknowledged append.
+    """
+
+    # Set when the chain does not verify: appends fail with it, reads go on.
+    writes_refused: ChainBroken | None
+    # Told the size of each committed group (a metric).
+    group_listeners: list[Callable[[int], None]]
 
     def append(
-        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
+        self,
+        events: Sequence[Event],
+        expected_version: int | None = None,
+        writer: str | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[Receipt]: ...
 
     async def append_async(
-        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
+        self,
+        events: Sequence[Event],
+        expected_version: int | None = None,
+        writer: str | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[Receipt]: ...
 
     def get(self, event_id: str) -> StoredEvent | None: ...
@@ -82,6 +116,7 @@ class EventLog(Protocol):
         type: str | None = None,
         valid_from: str | None = None,
         valid_to: str | None = None,
+        recorded_by: str | None = None,
     ) -> list[StoredEvent]: ...
 
     def iterate(self, after: int = 0) -> Iterator[StoredEvent]: ...
@@ -90,6 +125,17 @@ class EventLog(Protocol):
 
     def verify(self, tail: int | None = None) -> Verification: ...
 
-    def subscribe(self, listener: Callable[[Sequence[StoredEvent]], None]) -> Callable[[], None]: ...
+    def refuse_writes_if_broken(self, tail: int) -> Verification: ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
+
+    def add_hook(self, hook: AppendHook) -> None: ...
+
+    def run_in_writer(self, work: Callable[[Any], T]) -> T:
+        """Run work(connection) on the writer, in its transaction, after the appends queued before it."""
+        ...
+
+    @property
+    def writer_alive(self) -> bool: ...
 
     def close(self) -> None: ...

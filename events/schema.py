@@ -58,6 +58,25 @@ def m002_tokens(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_idempotency_keys(db: Database) -> None:
+    # Idempotency-Key answers, kept beside the log and written in the append's transaction,
+    # so a retry after a restart, or to another server process, gets the original receipts.
+    db.execute(
+        """
+        CREATE TABLE idempotency_keys (
+            writer TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            receipts BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (writer, key)
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)")
+
+
 KNOWN = {m.name for m in migrations._migrations}
 
 

@@ -1,36 +1,36 @@
 """The log on SQLite: WAL, synchronous=FULL, one group-committing writer.
 
-Nothing outside ``events/`` touches SQL of the ``events`` table; projections
-read it through the functions at the bottom of this module.
+The writer, the placement of requests and the SQL of the ``events`` table are shared
+with the PostgreSQL log (events/writer.py, events/placement.py, events/store.py); this
+module holds what is SQLite's own: connections, the transaction, backup, and the
+functions at the bottom through which projections read the table.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import queue
+import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import msgspec
 import structlog
 from sqlite_utils import Database
 
-from events import clock
-from events.catalog import IDENTITY_FIELDS, Event, EventCorrected, EventRetracted, encode, to_builtins
-from events.errors import ChainBroken, Conflict, LogError, Refused, Unavailable
-from events.log import GENESIS, AppendHook, Head, Receipt, StoredEvent, Verification
+from events import clock, store
+from events.errors import LogError, Unavailable
+from events.log import Head, IdempotencyKey, StoredEvent, Verification
+from events.placement import KEY_LIFETIME, Known, Request
 from events.schema import migrate
-from events.validation import InvalidEvent, convert_event
+from events.store import COLUMNS, Sql, chain_hash
+from events.writer import MAX_GROUP, GroupCommitLog
+
+__all__ = ["COLUMNS", "MAX_GROUP", "IdempotencyKey", "SQLiteLog", "chain_hash", "connect", "read_rows"]
 
 log = structlog.get_logger("diplo.log")
 
-COLUMNS = "seq, id, type, channel, version, occurred_on, recorded_at, body, prev_hash, hash, writer"
 BUSY_TIMEOUT_MS = 10_000
-MAX_GROUP = 512
 
 
 def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -44,58 +44,23 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.Connectio
     return conn
 
 
-def chain_hash(prev_hash: str, body: bytes) -> str:
-    """hash = sha256(prev_hash || body), prev_hash taken as its 32 raw bytes."""
-    return hashlib.sha256(bytes.fromhex(prev_hash) + body).hexdigest()
-
-
 def _row(values: tuple) -> StoredEvent:
-    return StoredEvent(
-        seq=values[0],
-        id=values[1],
-        type=values[2],
-        channel=values[3],
-        version=values[4],
-        occurred_on=values[5],
-        recorded_at=values[6],
-        body=values[7],
-        prev_hash=values[8],
-        hash=values[9],
-        writer=values[10],
-    )
+    return store.row(values)
 
 
-class _Request(msgspec.Struct):
-    events: Sequence[Event]
-    expected_version: int | None
-    writer: str | None
-    future: Future
-    work: Callable[[sqlite3.Connection], object] | None = None
-
-
-class SQLiteLog:
+class SQLiteLog(GroupCommitLog):
     """The event log in one SQLite file. Safe to share between threads."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL"):
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", append_timeout: float = 30.0):
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
         self._write_conn = connect(self.path, synchronous=synchronous)
-        db = Database(self._write_conn)
-        migrate(db)
+        self._write_db = Sql(self._write_conn)
+        migrate(Database(self._write_conn))
         self._local = threading.local()
-        self._hooks: list[AppendHook] = []
-        self._listeners: list[Callable[[Sequence[StoredEvent]], None]] = []
-        self._listeners_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self.writes_refused: ChainBroken | None = None
-        self.group_listeners: list[Callable[[int], None]] = []  # told each committed group's size
-        # Writer-thread only: channel versions as of head seq _versions_at (None: unknown).
-        self._versions: dict[str, int] = {}
-        self._versions_at: int | None = None
-        self._pending_versions: tuple[dict[str, int], int] | None = None
-        self._writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)
-        self._writer.start()
+        self._purged_at = 0.0
+        super().__init__(append_timeout)
 
     # -- connections -------------------------------------------------------
     def reader(self) -> sqlite3.Connection:
@@ -106,181 +71,57 @@ class SQLiteLog:
             self._local.conn = conn
         return conn
 
-    def add_hook(self, hook: AppendHook) -> None:
-        self._hooks.append(hook)
-
-    def run_in_writer(self, work: Callable[[sqlite3.Connection], object]) -> object:
-        """Run work on the writer connection, serialised with appends (e.g. a projection swap)."""
-        future: Future = Future()
-        self._queue.put(_Request(events=(), expected_version=None, writer=None, future=future, work=work))
-        return future.result()
-
     # -- appending ---------------------------------------------------------
-    def append(
-        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
-    ) -> list[Receipt]:
-        return self._submit(events, expected_version, writer).result()
+    def _rolled_back(self) -> None:
+        if self._write_conn.in_transaction:
+            self._write_conn.execute("ROLLBACK")
+        self._forget()
 
-    async def append_async(
-        self, events: Sequence[Event], expected_version: int | None = None, writer: str | None = None
-    ) -> list[Receipt]:
-        return await asyncio.wrap_future(self._submit(events, expected_version, writer))
-
-    def _submit(self, events: Sequence[Event], expected_version: int | None, writer: str | None) -> Future:
-        future: Future = Future()
-        if self.writes_refused is not None:
-            future.set_exception(self.writes_refused)
-        elif not events:
-            future.set_exception(InvalidEvent("nothing to append: send at least one event"))
-        else:
-            self._queue.put(
-                _Request(events=list(events), expected_version=expected_version, writer=writer, future=future)
-            )
-        return future
-
-    def _write_loop(self) -> None:
-        conn = self._write_conn
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < MAX_GROUP:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)
-                    break
-                group.append(nxt)
-            self._commit_group(conn, group)
-
-    def _commit_group(self, conn: sqlite3.Connection, group: list[_Request]) -> None:
+    def _commit_group(self, group: list[Request]) -> None:
         """One transaction and one fsync for the whole group; each request gets its own answer.
 
         The fast path checks every request in memory and writes the group's rows with one
-        executemany. If writing fails unexpectedly, the group is redone one request at a time
-        under savepoints, so one bad request can never fail its neighbours.
+        executemany. If writing fails unexpectedly (SQLite, or a hook), the group is redone one
+        request at a time under savepoints, so one bad request can never fail its neighbours.
         """
+        conn, db = self._write_conn, self._write_db
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
-            for request in group:
-                request.future.set_exception(Unavailable(f"the database is busy ({error}); retry shortly"))
+            self._fail(group, Unavailable(f"the database is busy ({error}); retry shortly"))
             return
-        self._pending_versions = None
         try:
             try:
-                outcomes, appended = self._write_group(conn, group)
-            except sqlite3.Error:
-                self._pending_versions = None
-                conn.execute("ROLLBACK")
+                outcomes, appended, learnt = self._write_group(db, group)
+            except Exception as error:
+                log.warning("writer.group_redone_one_by_one", error=repr(error))
+                self._rolled_back()
                 conn.execute("BEGIN IMMEDIATE")
-                outcomes, appended = self._write_one_by_one(conn, group)
+                outcomes, appended = self._write_one_by_one(db, group)
+                learnt = Known()
+            self._purge_old_keys(db)
             conn.execute("COMMIT")
-            # What the group learnt holds from its new head on; after the slow path, nothing is known.
-            self._versions, self._versions_at = self._pending_versions or ({}, None)
+            self._known = learnt
         except BaseException as error:
-            self._versions_at = None
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rolled_back()
             failure = (
                 error if isinstance(error, LogError) else Unavailable(f"the append could not be committed: {error}")
             )
-            for request in group:
-                if not request.future.done():
-                    request.future.set_exception(failure)
+            self._fail(group, failure)
             return
-        for told in self.group_listeners:
-            told(len(group))
-        for request, result, error in outcomes:
-            if error is not None:
-                request.future.set_exception(error)
-            else:
-                request.future.set_result(result)
-        if appended:
-            for row in appended:
-                log.info(
-                    "event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer
-                )
-            with self._listeners_lock:
-                listeners = list(self._listeners)
-            for listener in listeners:
-                listener(appended)
+        self._answer(group, outcomes, appended)
 
-    def _write_group(
-        self, conn: sqlite3.Connection, group: list[_Request]
-    ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent]]:
-        """Check each request in memory against the group's view of the log, then write once."""
-        head_seq, head_hash, head_time = _head_row(conn)
-        # Channel versions learnt from earlier groups hold while the head is where we left it.
-        known = self._versions if head_seq == self._versions_at else {}
-        view = _GroupView(
-            conn, [e for r in group for e in r.events], head_seq, head_hash, clock.next_instant(head_time), known
-        )
-        outcomes: list[tuple[_Request, object, BaseException | None]] = []
-        for request in group:
-            if request.work is not None:
-                outcomes.append((request, None, None))  # run below, after the appends it may depend on
-                continue
-            try:
-                outcomes.append((request, view.place(request), None))
-            except (LogError, InvalidEvent) as error:
-                outcomes.append((request, None, error))
-        _insert(conn, view.rows)
-        for hook in self._hooks:
-            hook(conn, view.rows)
-        for i, (request, _, _) in enumerate(outcomes):
-            if request.work is not None:
-                outcomes[i] = (request, request.work(conn), None)
-        self._pending_versions = ({**known, **view.versions}, view.head_seq)
-        return outcomes, view.rows
-
-    def _write_one_by_one(
-        self, conn: sqlite3.Connection, group: list[_Request]
-    ) -> tuple[list[tuple[_Request, object, BaseException | None]], list[StoredEvent]]:
-        """The slow path: each request under its own savepoint."""
-        outcomes: list[tuple[_Request, object, BaseException | None]] = []
-        appended: list[StoredEvent] = []
-        for request in group:
-            conn.execute("SAVEPOINT request")
-            try:
-                if request.work is not None:
-                    result: object = request.work(conn)
-                    rows: list[StoredEvent] = []
-                else:
-                    head_seq, head_hash, head_time = _head_row(conn)
-                    view = _GroupView(conn, request.events, head_seq, head_hash, clock.next_instant(head_time))
-                    result, rows = view.place(request), view.rows
-                    _insert(conn, rows)
-                    for hook in self._hooks:
-                        hook(conn, rows)
-                conn.execute("RELEASE request")
-            except Exception as error:
-                conn.execute("ROLLBACK TO request")
-                conn.execute("RELEASE request")
-                outcomes.append((request, None, error))
-                continue
-            appended.extend(rows)
-            outcomes.append((request, result, None))
-        return outcomes, appended
-
-    def subscribe(self, listener: Callable[[Sequence[StoredEvent]], None]) -> Callable[[], None]:
-        """Call listener (on the writer thread) with each committed group of new rows."""
-        with self._listeners_lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._listeners_lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
+    def _purge_old_keys(self, db: Sql) -> None:
+        """Idempotency keys are kept 48 hours; older ones are dropped about once an hour."""
+        now = time.monotonic()
+        if now - self._purged_at < 3600:
+            return
+        self._purged_at = now
+        store.purge_keys(db, clock.format_instant(dt.datetime.now(dt.UTC) - KEY_LIFETIME))
 
     # -- reading -----------------------------------------------------------
     def get(self, event_id: str) -> StoredEvent | None:
-        return next(iter(_rows_by_ids(self.reader(), [event_id])), None)
+        return next(iter(store.rows_by_ids(Sql(self.reader()), [event_id])), None)
 
     def read(
         self,
@@ -291,6 +132,7 @@ class SQLiteLog:
         type: str | None = None,
         valid_from: str | None = None,
         valid_to: str | None = None,
+        recorded_by: str | None = None,
     ) -> list[StoredEvent]:
         return list(
             read_rows(
@@ -301,6 +143,7 @@ class SQLiteLog:
                 type=type,
                 valid_from=valid_from,
                 valid_to=valid_to,
+                recorded_by=recorded_by,
             )
         )
 
@@ -316,27 +159,16 @@ class SQLiteLog:
             conn.close()
 
     def head(self) -> Head:
-        seq, digest, _ = _head_row(self.reader())
+        seq, digest, _ = store.head_row(Sql(self.reader()))
         return Head(seq, digest)
 
     def verify(self, tail: int | None = None) -> Verification:
         """Recompute the hash chain (all of it, or the last ``tail`` events)."""
         conn = connect(self.path, synchronous=self._synchronous)
         try:
-            return _verify(conn, tail)
+            return store.verify(Sql(conn), tail)
         finally:
             conn.close()
-
-    def refuse_writes_if_broken(self, tail: int) -> Verification:
-        """Start-up check: verify the chain tail; a broken chain stops all writes."""
-        result = self.verify(tail)
-        if not result.ok:
-            self.writes_refused = ChainBroken(
-                f"the hash chain is broken at seq {result.bad_seq} ({result.problem}); writes are refused,"
-                " reads continue. Restore from a backup.",
-                result.bad_seq or 0,
-            )
-        return result
 
     def backup(self, target: str | Path) -> Head:
         """A consistent copy of the whole database, taken online (SQLite's backup API); its head."""
@@ -346,7 +178,7 @@ class SQLiteLog:
             with destination:
                 source.backup(destination)
             destination.execute("PRAGMA journal_mode=WAL")
-            seq, digest, _ = _head_row(destination)
+            seq, digest, _ = store.head_row(Sql(destination))
             return Head(seq, digest)
         finally:
             destination.close()
@@ -361,185 +193,14 @@ class SQLiteLog:
             conn.close()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._writer.join(timeout=10)
+        self._stop_writer()
         self._write_conn.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
 
 
-class _GroupView:
-    """The log as one group's requests see it: versions, ids and the head, updated as rows are placed."""
-
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        events: Sequence[Event],
-        head_seq: int,
-        head_hash: str,
-        now: str,
-        known_versions: dict[str, int] | None = None,
-    ):
-        self.conn = conn
-        self.head_seq, self.head_hash, self.recorded_at = head_seq, head_hash, now
-        known = known_versions or {}
-        channels = {e.channel for e in events}
-        self.versions = {c: known[c] for c in channels if c in known}
-        self.versions |= _channel_versions(conn, channels - known.keys())
-        self.placed: dict[str, StoredEvent] = {row.id: row for row in _rows_by_ids(conn, [str(e.id) for e in events])}
-        self.rows: list[StoredEvent] = []
-
-    def place(self, request: _Request) -> list[Receipt]:
-        """Place a request's events all-or-nothing; on a refusal the view is left as it was."""
-        events = request.events
-        channels = {e.channel for e in events}
-        if request.expected_version is not None:
-            if len(channels) != 1:
-                raise InvalidEvent("expected_version applies to one channel; this batch spans several")
-            (channel,) = channels
-            current = self.versions.get(channel, 0)
-            if current != request.expected_version:
-                raise Conflict(
-                    f"channel {channel} is at version {current}, not the expected {request.expected_version};"
-                    " read it again and retry",
-                    channel,
-                    current,
-                )
-        versions = {c: self.versions.get(c, 0) for c in channels}
-        head_seq, head_hash = self.head_seq, self.head_hash
-        new: dict[str, StoredEvent] = {}
-        receipts: list[Receipt] = []
-        for index, event in enumerate(events):
-            try:
-                event_id = str(event.id)
-                body = encode(event)
-                earlier = new.get(event_id) or self.placed.get(event_id)
-                if earlier is not None:
-                    if earlier.body != body:
-                        raise Conflict(f"id {event_id} is already in the log with other content; use a new id")
-                    receipts.append(_receipt(earlier, created=earlier.id in new))
-                    continue
-                version = versions[event.channel]
-                self._check_fits(event, version, new)
-            except (LogError, InvalidEvent) as error:
-                error.index = index
-                raise
-            digest = chain_hash(head_hash, body)
-            row = StoredEvent(
-                seq=head_seq + 1,
-                id=event_id,
-                type=event.__struct_config__.tag,  # type: ignore[arg-type]
-                channel=event.channel,
-                version=version + 1,
-                occurred_on=event.occurred_on.isoformat(),
-                recorded_at=self.recorded_at,
-                body=body,
-                prev_hash=head_hash,
-                hash=digest,
-                writer=request.writer,
-            )
-            versions[event.channel] = row.version
-            head_seq, head_hash = row.seq, digest
-            new[event_id] = row
-            receipts.append(_receipt(row, created=True))
-        self.versions.update(versions)
-        self.head_seq, self.head_hash = head_seq, head_hash
-        self.placed.update(new)
-        self.rows.extend(new.values())
-        return receipts
-
-    def _lookup(self, event_id: str, new: dict[str, StoredEvent]) -> StoredEvent | None:
-        return new.get(event_id) or self.placed.get(event_id) or next(iter(_rows_by_ids(self.conn, [event_id])), None)
-
-    def _check_fits(self, event: Event, version: int, new: dict[str, StoredEvent]) -> None:
-        tag = event.__struct_config__.tag
-        if version == 0 and tag != "channel_established":
-            raise Refused(f"channel {event.channel} is not established; append its channel_established event first")
-        if version > 0 and tag == "channel_established":
-            raise Conflict(f"channel {event.channel} is already established", event.channel, version)
-        if isinstance(event, EventCorrected | EventRetracted):
-            verb = "correct" if isinstance(event, EventCorrected) else "retract"
-            target_id = str(event.target_id)
-            target = self._lookup(target_id, new)
-            if target is None:
-                raise Refused(f"target_id: no event {target_id} in the log to {verb}")
-            if target.channel != event.channel:
-                raise Refused(f"target_id: event {target_id} is on channel {target.channel}, not {event.channel}")
-            if isinstance(event, EventRetracted) and target.type == "channel_established":
-                raise Refused("target_id: a channel_established event cannot be retracted; close the channel instead")
-            if target.type == "event_retracted" or (
-                isinstance(event, EventCorrected) and target.type == "event_corrected"
-            ):
-                raise Refused(f"target_id: a {target.type} event cannot be {verb}ed")
-            if isinstance(event, EventCorrected):
-                _check_correction(event, target)
-
-
-def _insert(conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
-    conn.executemany(
-        f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [
-            (
-                r.seq,
-                r.id,
-                r.type,
-                r.channel,
-                r.version,
-                r.occurred_on,
-                r.recorded_at,
-                r.body,
-                r.prev_hash,
-                r.hash,
-                r.writer,
-            )
-            for r in rows
-        ],
-    )
-
-
-def _channel_versions(conn: sqlite3.Connection, channels: set[str]) -> dict[str, int]:
-    # One query per channel: max() over (channel, version) is a single index seek, whereas
-    # GROUP BY over several channels walks every row of each channel and grows with the log.
-    found: dict[str, int] = {}
-    for channel in channels:
-        version = conn.execute("SELECT max(version) FROM events WHERE channel = ?", (channel,)).fetchall()[0][0]
-        if version is not None:
-            found[channel] = version
-    return found
-
-
-def _receipt(row: StoredEvent, *, created: bool) -> Receipt:
-    return Receipt(
-        id=row.id, seq=row.seq, version=row.version, recorded_at=row.recorded_at, hash=row.hash, created=created
-    )
-
-
-def _check_correction(event: EventCorrected, target: StoredEvent) -> None:
-    touched = IDENTITY_FIELDS & set(event.changes)
-    if touched:
-        raise InvalidEvent(
-            f"changes: {', '.join(sorted(touched))} cannot be corrected; retract the event instead", "changes"
-        )
-    corrected = to_builtins(target.event()) | event.changes
-    try:
-        convert_event(corrected)
-    except InvalidEvent as error:
-        raise InvalidEvent(f"changes: the corrected event would be invalid: {error.message}", "changes") from None
-
-
-def _head_row(conn: sqlite3.Connection) -> tuple[int, str, str]:
-    row = conn.execute("SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-    return (row[0], row[1], row[2]) if row else (0, GENESIS, "")
-
-
-def _rows_by_ids(conn: sqlite3.Connection, ids: list[str]) -> list[StoredEvent]:
-    found: list[StoredEvent] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        found.extend(_row(v) for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE id IN ({marks})", chunk))
-    return found
+# -- reads for the projections (SQLite connections) --------------------------------------------
 
 
 def read_rows(
@@ -555,22 +216,16 @@ def read_rows(
     order: str = "seq",
 ) -> Iterator[StoredEvent]:
     """Rows matching the filters; ``order`` is 'seq' or 'valid' ((occurred_on, seq))."""
-    where, params = ["seq > ?"], [after]
-    for clause, value in (
-        ("channel = ?", channel),
-        ("type = ?", type),
-        ("occurred_on >= ?", valid_from),
-        ("occurred_on <= ?", valid_to),
-        ("recorded_at <= ?", recorded_by),
-    ):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    order_by = "occurred_on, seq" if order == "valid" else "seq"
-    sql = f"SELECT {COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY {order_by}"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+    sql, params = store.select(
+        after=after,
+        limit=limit,
+        channel=channel,
+        type=type,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        recorded_by=recorded_by,
+        order=order,
+    )
     for values in conn.execute(sql, params):
         yield _row(values)
 
@@ -623,34 +278,18 @@ def last_recorded_at(conn: sqlite3.Connection, channel: str | None = None) -> st
     return rows[0][0] if rows else None
 
 
+def stream_version(conn: sqlite3.Connection, channel: str, known_at: str | None = None) -> int:
+    """The channel stream's version: how many of its events were recorded (by ``known_at``)."""
+    if known_at is None:
+        row = conn.execute("SELECT max(version) FROM events WHERE channel = ?", (channel,)).fetchone()
+    else:
+        # Versions grow with recorded_at within a channel: walk down from the newest.
+        row = conn.execute(
+            "SELECT version FROM events WHERE channel = ? AND recorded_at <= ? ORDER BY version DESC LIMIT 1",
+            (channel, known_at),
+        ).fetchone()
+    return row[0] or 0 if row else 0
+
+
 def head_seq(conn: sqlite3.Connection) -> int:
-    return _head_row(conn)[0]
-
-
-def _verify(conn: sqlite3.Connection, tail: int | None) -> Verification:
-    start_after = 0
-    expected_prev = GENESIS
-    if tail is not None:
-        last = _head_row(conn)[0]
-        start_after = max(0, last - tail)
-        if start_after:
-            row = conn.execute("SELECT hash FROM events WHERE seq = ?", (start_after,)).fetchone()
-            expected_prev = row[0] if row else GENESIS
-    cursor = conn.execute("SELECT seq, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq", (start_after,))
-    checked, last_seq, last_hash = 0, start_after, expected_prev
-    while chunk := cursor.fetchmany(5_000):
-        for seq, body, prev_hash, digest in chunk:
-            problem = None
-            if seq != last_seq + 1:
-                problem = f"seq jumps from {last_seq} to {seq}"
-            elif prev_hash != last_hash:
-                problem = "prev_hash does not match the previous event's hash"
-            elif chain_hash(prev_hash, body) != digest:
-                problem = "hash does not match sha256(prev_hash || body): the row was altered"
-            if problem:
-                return Verification(
-                    ok=False, checked=checked, head=Head(last_seq, last_hash), bad_seq=seq, problem=problem
-                )
-            checked += 1
-            last_seq, last_hash = seq, digest
-    return Verification(ok=True, checked=checked, head=Head(last_seq, last_hash))
+    return store.head_row(Sql(conn))[0]

@@ -15,10 +15,12 @@ from typing import Annotated, Any
 
 import msgspec
 
-from events import clock
 from events.catalog import AnyEvent, Event, Source
+from events.parties import party_problem
 
 MAX_BATCH = 10_000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
 
 
 class InvalidEvent(ValueError):
@@ -35,18 +37,18 @@ def parse_occurred_on(value: str, today: dt.date | None = None) -> dt.date:
     """A date, or an RFC 3339 timestamp read as the calendar date where it happened."""
     try:
         if len(value) == 10:
-            if not clock.DATE_TEXT.fullmatch(value):  # fromisoformat also takes 2024-W01-1
+            if not _DATE.fullmatch(value):  # fromisoformat would also take ISO week dates (2024-W05-5)
                 raise ValueError
             day = dt.date.fromisoformat(value)
         else:
-            if not clock.RFC3339_TEXT.fullmatch(value):  # ... and 20240101T000000Z
+            if not _TIMESTAMP.fullmatch(value):  # fromisoformat would also take basic and week forms
                 raise ValueError
-            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
             if stamp.tzinfo is None:
                 raise ValueError
             day = stamp.date()
     except ValueError:
-        if clock.DATE_TEXT.fullmatch(value):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError(f"occurred_on: {value} is not a calendar date") from None
         raise ValueError(f"occurred_on: {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp") from None
     limit = (today or dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
@@ -61,10 +63,94 @@ class SourceInput(Source, forbid_unknown_fields=True, kw_only=True, frozen=True)
     pass
 
 
-def _validate_occurred_on(self: Any) -> None:
+# Free text may hold line breaks and tabs; every other character below U+0020, the UTF-16
+# surrogates and the non-characters U+FFFE/U+FFFF are refused: XML (the feed) and some
+# terminals cannot carry them, and one such row must never break a page for everyone.
+FREE_TEXT_FIELDS = frozenset({"summary", "reason", "text"})
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_FORBIDDEN_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def forbidden_character(value: object, path: str, free_text: bool = False) -> str | None:
+    """A message naming the first string under ``value`` that holds a forbidden character, or None."""
+    if isinstance(value, str):
+        found = (_FORBIDDEN_IN_FREE_TEXT if free_text else _FORBIDDEN).search(value)
+        if found is None:
+            return None
+        allowed = " (line breaks and tabs are allowed)" if free_text else ""
+        return f"{path}: contains the control character U+{ord(found.group()):04X}; remove it{allowed}"
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))  # type: ignore[assignment]
+    elif isinstance(value, msgspec.Struct):
+        items = ((f, getattr(value, f)) for f in value.__struct_fields__)  # type: ignore[assignment]
+    else:
+        return None
+    for key, item in items:
+        child = f"{path}{key}" if str(key).startswith("[") else (f"{path}.{key}" if path else str(key))
+        message = forbidden_character(item, child, free_text=str(key) in FREE_TEXT_FIELDS)
+        if message:
+            return message
+    return None
+
+
+PARTY_FIELDS = ("parties", "by", "against")
+
+
+def party_codes_problem(event: Any) -> str | None:
+    """A message naming the first field that holds something other than a party code, or None."""
+    for name in PARTY_FIELDS:
+        value = getattr(event, name, None)
+        codes = [(name, value)] if isinstance(value, str) else [(f"{name}[{i}]", v) for i, v in enumerate(value or ())]
+        for path, code in codes:
+            problem = party_problem(code)
+            if problem:
+                return f"{path}: {problem}"
+    return None
+
+
+def precision_problem(event: Any) -> str | None:
+    """A month or a year is recorded at its first day, so that every answer folds it there."""
+    day: dt.date = event.occurred_on
+    if event.precision == "month" and day.day != 1:
+        return (
+            f"occurred_on: with precision month, give the first day of the month"
+            f" ({day.replace(day=1).isoformat()}), not {day.isoformat()}"
+        )
+    if event.precision == "year" and (day.month, day.day) != (1, 1):
+        return (
+            f"occurred_on: with precision year, give January 1 ({day.replace(month=1, day=1).isoformat()}),"
+            f" not {day.isoformat()}"
+        )
+    return None
+
+
+def _dates_problem(event: Any) -> str | None:
+    """Dates that must come after occurred_on, and fields that must say something."""
+    for name in ("until", "expires_on"):
+        value = getattr(event, name, None)
+        if value is not None and value <= event.occurred_on:
+            return f"{name}: {value.isoformat()} must be after occurred_on ({event.occurred_on.isoformat()})"
+    if getattr(event, "succeeds", None) == event.channel:
+        return "succeeds: a channel cannot succeed itself; name the channel it replaces"
+    tag = event.__struct_config__.tag
+    if tag == "measure_modified" and all(
+        getattr(event, f) is None for f in ("rate", "scope", "instrument", "expires_on")
+    ):
+        return "rate: a measure_modified names what changed: give at least one of rate, scope, instrument, expires_on"
+    return None
+
+
+def _validate_input(self: Any) -> None:
     raw = self.occurred_on
     if isinstance(raw, str):
         msgspec.structs.force_setattr(self, "occurred_on", parse_occurred_on(raw))
+    message = (
+        forbidden_character(self, "") or party_codes_problem(self) or precision_problem(self) or _dates_problem(self)
+    )
+    if message:
+        raise ValueError(message)
 
 
 def _strict(cls: type[Event]) -> type[Event]:
@@ -75,7 +161,7 @@ def _strict(cls: type[Event]) -> type[Event]:
             "sources": Annotated[list[SourceInput], msgspec.Meta(min_length=1, max_length=20)],
             "occurred_on": Annotated[str, msgspec.Meta(max_length=40)],
         }
-        ns["__post_init__"] = _validate_occurred_on
+        ns["__post_init__"] = _validate_input
 
     options = {
         "forbid_unknown_fields": True,
@@ -128,8 +214,9 @@ def explain(error: msgspec.DecodeError | msgspec.ValidationError) -> InvalidEven
         return InvalidEvent(f"type: {message.split('Invalid value ')[1]} is not an event type", "type", index)
     if message.startswith("Expected `object`, got `array`") and not path:
         return InvalidEvent(f"arrays may not be nested: {message}", None, index)
-    if re.match(r"^\w+: ", message):  # raised by a __post_init__ with its own field name
-        return InvalidEvent(message, message.split(":")[0], index)
+    own = re.match(r"^([\w.\[\]]+): ", message)  # raised by a __post_init__ with its own field path
+    if own:
+        return InvalidEvent(message, own.group(1), index)
     if message.startswith("JSON is malformed") or message.startswith("Input data was truncated"):
         return InvalidEvent(f"body is not valid JSON: {message}", None, index)
     leaf = path.rsplit(".", 1)[-1]

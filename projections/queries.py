@@ -7,24 +7,31 @@ import datetime as dt
 from collections.abc import Sequence
 
 import msgspec
+import structlog
+from msgspec.structs import replace
 
-from events.catalog import CommitmentMade
+from events.catalog import Event
 from events.log import StoredEvent
-from events.sqlite import SQLiteLog, last_recorded_at, read_rows, read_types
+from events.sqlite import SQLiteLog, last_recorded_at, read_channel_types, read_rows, read_types, stream_version
 from projections import replay, tables
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
+from projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
+from projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
 from projections.state import STATE_DECODER, ChannelState, fold, unknown_as_of
 from projections.timeline import Interval, intervals
 
 
-class Commitment(msgspec.Struct, kw_only=True):
-    channel: str
-    by: str
-    text: str
-    made_on: dt.date
-    confidence: str
-    event_id: str
+class Reading(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored event as a view shows it at a ``known_at``: corrected, or marked retracted."""
+
+    row: StoredEvent
+    event: Event  # as corrected; the original if retracted or never corrected
+    retracted: bool = False
+    corrected_at: str | None = None  # when the newest correction applied was recorded
+
+
+logger = structlog.get_logger()
 
 
 class Projections:
@@ -68,7 +75,46 @@ class Projections:
     def channel_state(
         self, channel: str, as_of: dt.date | None = None, known_at: str | None = None
     ) -> ChannelState | None:
-        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if unknown."""
+        """The channel's state on day ``as_of`` as the log stood at ``known_at``; None if no such channel.
+
+        A channel that exists now but whose establishment was recorded after ``known_at`` answers
+        ``nothing_known(channel)``, as a channel asked about before it began answers status unknown.
+        Its ``version`` is the stream's: every event of the channel recorded by ``known_at``,
+        corrections and retractions included, the number ``expected_version`` is checked against.
+        """
+        found = self._state(channel, as_of, known_at)
+        if found is None and known_at is not None and self._exists(channel):
+            return nothing_known(channel)
+        if found is None:
+            return None
+        return replace(
+            found,
+            version=stream_version(self.log.reader(), channel, known_at),
+            successor=self._successor(channel, as_of, known_at),
+        )
+
+    def _successor(self, channel: str, as_of: dt.date | None, known_at: str | None) -> str | None:
+        """The channel whose state (on ``as_of``, as known at ``known_at``) names this one as its predecessor.
+
+        Candidates are the channels whose establishment, or a correction of it, mentions ``succeeds`` this
+        channel (a byte search of the canonical bodies, no fold); each is then asked its own state."""
+        conn = self.log.reader()
+        needle = msgspec.json.encode({"succeeds": channel})[1:-1]  # "succeeds":"<channel>", as stored
+        candidates = {
+            r[0]
+            for r in conn.execute(
+                "SELECT channel FROM events WHERE (type = 'channel_established' AND instr(body, ?) > 0)"
+                " OR (type = 'event_corrected' AND instr(body, '\"succeeds\"') > 0)",
+                (needle,),
+            )
+        }
+        for candidate in sorted(candidates - {channel}):
+            state = self._state(candidate, as_of, known_at)
+            if state is not None and state.predecessor == channel:
+                return candidate
+        return None
+
+    def _state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> ChannelState | None:
         if not self._current_at(known_at, channel):
             return self._folded_states(channel, known_at, as_of)[1]  # type: ignore[arg-type]
         conn = self.log.reader()
@@ -86,20 +132,38 @@ class Projections:
         state = STATE_DECODER.decode(row[0]) if row else None
         return state if state is not None and state.established_on is not None else unknown_as_of(latest)
 
+    def _exists(self, channel: str) -> bool:
+        """The channel exists now (its establishment is in the log, whenever recorded)."""
+        query = "SELECT 1 FROM channel_heads WHERE channel = ?"
+        return self.log.reader().execute(query, (channel,)).fetchone() is not None
+
     def all_channels(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[ChannelState]:
-        if known_at is None:
-            names = self.channel_names()
-        else:
-            names = sorted(
-                {r.channel for r in read_types(self.log.reader(), ["channel_established"]) if r.recorded_at <= known_at}
-            )
-        states = [self.channel_state(name, as_of, known_at) for name in names]
-        return [s for s in states if s is not None]
+        """Every channel that exists now, each as ``channel_state`` answers it (so never-recorded ones
+        at ``known_at`` appear as ``nothing_known``, as channels not yet begun on ``as_of`` appear unknown)."""
+        names = set(self.channel_names())
+        if known_at is not None:  # and any known then, should its establishment be retracted since
+            established = read_types(self.log.reader(), ["channel_established"])
+            names |= {r.channel for r in established if r.recorded_at <= known_at}
+        states = [self._state(name, as_of, known_at) for name in sorted(names)]
+        found = {
+            name: state if state is not None else nothing_known(name)
+            for name, state in zip(sorted(names), states, strict=True)
+            if state is not None or (known_at is not None and self._exists(name))
+        }
+        successors = {s.predecessor: s.channel for s in found.values() if s.predecessor}
+        conn = self.log.reader()
+        return [
+            replace(s, version=stream_version(conn, s.channel, known_at), successor=successors.get(s.channel))
+            for s in found.values()
+        ]
 
     def timeline(self, channel: str, known_at: str | None = None) -> list[Interval] | None:
+        """Status intervals; empty for a channel recorded after ``known_at``, None if no such channel."""
         if not self._current_at(known_at, channel):
             states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
-            return intervals(states) if latest is not None else None
+            if latest is None:
+                return [] if self._exists(channel) else None
+            return intervals(states)
         rows = (
             self.log.reader()
             .execute("SELECT state FROM channel_history WHERE channel = ? ORDER BY occurred_on, seq", (channel,))
@@ -138,6 +202,28 @@ class Projections:
             answer = unknown_as_of(state)
         return states, answer
 
+    # -- events as views show them ----------------------------------------------
+    def as_known(self, rows: Sequence[StoredEvent], known_at: str | None = None) -> dict[str, Reading]:
+        """These rows as known at ``known_at`` (None: now), by id: those recorded after it left out, the others
+        read with the corrections and retractions recorded by then. Every view of an event goes through here."""
+        rows = known_by(rows, known_at)
+        if not rows:
+            return {}
+        conn = self.log.reader()
+        channels = {r.channel for r in rows}
+        if len(channels) == 1:
+            found = read_channel_types(conn, next(iter(channels)), AMENDMENT_TYPES)
+        else:
+            found = [r for r in read_types(conn, AMENDMENT_TYPES) if r.channel in channels]
+        amendment_rows = known_by(found, known_at)
+        amendments = Amendments.collect(amendment_rows)
+        corrected_at: dict[str, str] = {}
+        for amendment in amendment_rows:
+            if amendment.type == "event_corrected" and amendment.id not in amendments.retracted:
+                target = str(amendment.event().target_id)  # type: ignore[attr-defined]
+                corrected_at[target] = max(corrected_at.get(target, ""), amendment.recorded_at)
+        return {r.id: reading for r in rows if (reading := _read(r, amendments, corrected_at.get(r.id)))}
+
     # -- registers -------------------------------------------------------------
     def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
         conn = self.log.reader()
@@ -148,25 +234,89 @@ class Projections:
         return in_force(fold_sanctions(effective_in_valid_order(rows, amendments)), as_of)
 
     def commitments(
-        self, channel: str | None = None, as_of: dt.date | None = None, known_at: str | None = None
+        self,
+        channel: str | None = None,
+        as_of: dt.date | None = None,
+        known_at: str | None = None,
+        status: str | None = None,
+        party: str | None = None,
     ) -> list[Commitment]:
+        """Commitments made by ``as_of``, each with its status on that day, as known at ``known_at``."""
         conn = self.log.reader()
-        rows: Sequence[StoredEvent] = known_by(read_types(conn, ("commitment_made", *AMENDMENT_TYPES)), known_at)
+        rows: Sequence[StoredEvent] = known_by(read_types(conn, (*COMMITMENT_TYPES, *AMENDMENT_TYPES)), known_at)
         if channel is not None:
             rows = [r for r in rows if r.channel == channel]
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-        result = []
-        for item in effective_in_valid_order(rows, amendments):
-            event = item.event
-            if isinstance(event, CommitmentMade) and (as_of is None or event.occurred_on <= as_of):
-                result.append(
-                    Commitment(
-                        channel=event.channel,
-                        by=event.by,
-                        text=event.text,
-                        made_on=event.occurred_on,
-                        confidence=event.confidence,
-                        event_id=item.id,
-                    )
-                )
-        return result
+        return matching(fold_commitments(effective_in_valid_order(rows, amendments), as_of), status, party)
+
+    def measures(
+        self,
+        as_of: dt.date | None = None,
+        known_at: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        status: str | None = None,
+    ) -> list[Measure]:
+        """The measures register on ``as_of`` (today if none), as known at ``known_at``: one query of the measure
+        events by type, folded (old sanction events upcast); ``party`` matches ``by`` or ``against``."""
+        conn = self.log.reader()
+        rows = known_by(read_types(conn, (*MEASURE_TYPES, *AMENDMENT_TYPES)), known_at)
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        effective = [e for e in effective_in_valid_order(rows, amendments) if e.event.occurred_on <= day]
+        parties: dict[str, list[str]] = {}
+
+        def parties_of(channel: str) -> list[str]:
+            if channel not in parties:
+                state = self._state(channel, None, known_at)
+                parties[channel] = list(state.parties) if state is not None else []
+            return parties[channel]
+
+        return [
+            m
+            for m in on_day(fold_measures(effective, parties_of), day)
+            if (kind is None or m.kind == kind)
+            and (party is None or party in m.by or party in m.against)
+            and (status is None or m.status == status)
+        ]
+
+
+def nothing_known(channel: str) -> ChannelState:
+    """A channel that exists now, asked about at a ``known_at`` before its establishment was recorded."""
+    return ChannelState(channel=channel)
+
+
+def was_known(state: ChannelState) -> bool:
+    """False only for ``nothing_known`` states: an established channel always has a name."""
+    return state.name is not None
+
+
+def upcoming_only(state: ChannelState, as_of: dt.date | None) -> ChannelState:
+    """The state without a ``next_meeting`` already past on the day asked about (today if none).
+
+    The fold (and ``channel_state``, which equals it) keeps the date; the answers people read (the HTTP
+    answers, the board, the CLI) drop it, since "past" depends on the day asked.
+    """
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    if state.next_meeting is not None and state.next_meeting < day:
+        return msgspec.structs.replace(state, next_meeting=None)
+    return state
+
+
+def _read(row: StoredEvent, amendments: Amendments, corrected_at: str | None) -> Reading | None:
+    """One row as amended; a row or a correction that no longer decodes is logged, never raised to a page."""
+    try:
+        original = row.event()
+    except msgspec.MsgspecError as error:
+        logger.warning("view.undecodable_event", id=row.id, seq=row.seq, error=str(error))
+        return None
+    if row.id in amendments.retracted:
+        return Reading(row=row, event=original, retracted=True)
+    if corrected_at is None or row.type in AMENDMENT_TYPES:
+        return Reading(row=row, event=original)
+    try:
+        effective = amendments.apply(row)
+    except msgspec.MsgspecError as error:
+        logger.warning("view.bad_correction", id=row.id, error=str(error))
+        return Reading(row=row, event=original)
+    return Reading(row=row, event=effective.event if effective else original, corrected_at=corrected_at)

@@ -20,7 +20,7 @@ from projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interv
 from projections.state import STATE_DECODER, STATE_ENCODER, ChannelState, fold
 
 # Bump when the fold or the tables change: start-up then rebuilds from the log.
-PROJECTION_VERSION = 1
+PROJECTION_VERSION = 2
 NAME = "channels"
 
 

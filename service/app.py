@@ -20,7 +20,7 @@ from service.routes.channels import ChannelController, RegisterController
 from service.routes.events import EventController
 from service.routes.system import SystemController
 from service.routes.web import WebController
-from service.runtime import open_runtime
+from service.runtime import ensure_admin_token, open_runtime
 from service.settings import Settings
 from service.stream import Broadcaster
 
@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def start(app: Litestar) -> None:
         runtime = open_runtime(settings)
+        if settings.admin_token:  # DIPLO_ADMIN_TOKEN holds however the app is started
+            ensure_admin_token(settings)
         runtime.log.group_listeners.append(GROUP_SIZE.observe)
         app.state.runtime = runtime
         app.state.brake = FailureBrake()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from typing import NoReturn
 
 import structlog
 from litestar.connection import ASGIConnection
@@ -18,7 +19,7 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="diplo"'}
 
 
 class FailureBrake:
-    """Counts bad tokens per client; past ``limit`` in ``window`` seconds, the client waits."""
+    """Counts unknown tokens per client; past ``limit`` in ``window`` seconds, its unknown tokens wait."""
 
     def __init__(self, limit: int = 10, window: float = 60.0):
         self.limit, self.window = limit, window
@@ -46,44 +47,63 @@ class FailureBrake:
 
 
 def require(role: tokens.Role):
-    """A guard letting through requests whose token has at least ``role``."""
+    """A guard letting through requests whose token has at least ``role``.
+
+    The token is checked before the brake: a valid token is never refused, so a user who
+    mistyped it a few times is not locked out. Only unknown tokens count toward the brake
+    and are throttled by it (tokens are 256-bit random strings: the brake curbs noise and
+    load from a misbehaving client, it is not what keeps guessing out).
+    """
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # async: no thread hop per request
         runtime = connection.app.state.runtime
         if role == "reader" and not runtime.settings.read_token_required:
             return
-        client = connection.client.host if connection.client else "unknown"
-        brake: FailureBrake = connection.app.state.brake
-        wait = brake.retry_after(client)
-        if wait is not None:
-            log.warning("auth.throttled", client=client, retry_after=wait)
-            raise problem(
-                429,
-                "Too many requests",
-                f"too many bad tokens from this client; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
-        header = connection.headers.get("authorization", "")
-        scheme, _, secret = header.partition(" ")
-        if not header:
-            raise problem(
-                401,
-                "Unauthorized",
-                f"this route needs a {role} token: send Authorization: Bearer <token>",
-                headers=CHALLENGE,
-            )
-        info = tokens.lookup(runtime.log.reader(), secret.strip()) if scheme.lower() == "bearer" else None
+        secret = _bearer_secret(connection.headers.get("authorization", ""), role)
+        info = tokens.lookup(runtime.log.reader(), secret)
         if info is None:
-            brake.fail(client)
-            log.warning("auth.bad_token", client=client, path=connection.url.path)
-            raise problem(
-                401,
-                "Unauthorized",
-                "the bearer token is unknown or revoked",
-                headers={"WWW-Authenticate": 'Bearer realm="diplo", error="invalid_token"'},
-            )
+            _refuse_unknown(connection)
         if tokens.RANKS[info.role] < tokens.RANKS[role]:
             raise problem(403, "Forbidden", f"token {info.name!r} is a {info.role} token; this route needs {role}")
         connection.state.token_name = info.name
 
     return guard
+
+
+def _bearer_secret(header: str, role: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or a 401 saying what is wrong with it."""
+    scheme, _, secret = header.strip().partition(" ")
+    if not header:
+        reason = f"this route needs a {role} token: send Authorization: Bearer <token>"
+    elif scheme.lower() != "bearer" and not secret:
+        reason = "the Authorization header has no scheme: use Authorization: Bearer <token>"
+    elif scheme.lower() != "bearer":  # name the scheme only if it looks like one, never echo a secret
+        named = f"the {scheme} scheme" if scheme.isalpha() and len(scheme) <= 20 else "another scheme"
+        reason = f"the Authorization header uses {named}: use Authorization: Bearer <token>"
+    elif not secret.strip():
+        reason = "the bearer token is empty: use Authorization: Bearer <token>"
+    else:
+        return secret.strip()
+    raise problem(401, "Unauthorized", reason, headers=CHALLENGE)
+
+
+def _refuse_unknown(connection: ASGIConnection) -> NoReturn:
+    client = connection.client.host if connection.client else "unknown"
+    brake: FailureBrake = connection.app.state.brake
+    wait = brake.retry_after(client)
+    if wait is not None:
+        log.warning("auth.throttled", client=client, retry_after=wait)
+        raise problem(
+            429,
+            "Too many requests",
+            f"too many unknown tokens from this client; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    brake.fail(client)
+    log.warning("auth.bad_token", client=client, path=connection.url.path)
+    raise problem(
+        401,
+        "Unauthorized",
+        "the bearer token is unknown or revoked",
+        headers={"WWW-Authenticate": 'Bearer realm="diplo", error="invalid_token"'},
+    )

@@ -17,21 +17,29 @@ from rich.table import Table
 from events import LogError, SQLiteLog, clock
 from events.sqlite import connect
 from projections import Projections
+from projections.queries import upcoming_only
 from service import logs, tokens
 from service.loading import LoadError, load_file
 from service.loading import export as export_log
+from service.schemas import ChannelOut, ChannelsOut
 from service.settings import Settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # never wrap a path or a hash across lines
 db_option = click.option(
     "--db",
     "db",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="DIPLO_DB",
-    default="data/diplo.db",
-    show_default=True,
-    help="The database file (env DIPLO_DB).",
+    default=None,
+    callback=lambda _ctx, _param, value: Settings.from_env(db=value).db,
+    help=f"The database file (env DIPLO_DB; default {Settings().db}).",
 )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a sentence.")
 
 
 def _progress() -> Progress:
@@ -83,26 +91,27 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-@click.option("--host", envvar="DIPLO_HOST", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="DIPLO_PORT", default=8000, type=int, show_default=True)
+@click.option("--host", default=None, help=f"Listen address (env DIPLO_HOST; default {Settings().host}).")
+@click.option("--port", default=None, type=int, help=f"Port (env DIPLO_PORT; default {Settings().port}).")
 @click.option("--server", type=click.Choice(["granian", "uvicorn"]), default="granian", show_default=True)
-def serve(db: Path, host: str, port: int, server: str) -> None:
+def serve(db: Path, host: str | None, port: int | None, server: str) -> None:
     """Start the HTTP service (seeding a fresh database from seeds/).
 
     Example: diplo serve --port 8000
     """
     from service.server import run
 
-    settings = Settings.from_env()
-    settings.db, settings.host, settings.port = db, host, port
-    run(settings, server)
+    run(Settings.from_env(db=db, host=host, port=port), server)
 
 
 @cli.command()
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(db: Path, files: tuple[Path, ...]) -> None:
-    """Append events from JSON Lines files, one atomic batch per file (re-loading is harmless).
+    """Append events from JSON Lines files, one atomic batch per file.
+
+    Re-loading a file appends nothing: an event with an id is matched by its id, and a line
+    without an id gets one derived from its content, so the same line always gets the same id.
 
     Example: diplo load seeds/*.jsonl
     """
@@ -119,8 +128,9 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
                     console.print(f"[red]error[/red] {error} (nothing of this file was loaded)")
                     sys.exit(1)
                 console.print(
-                    f"{path}: {result.events} events, {result.appended} appended,"
-                    f" {result.already_present} already present"
+                    f"{path}: {plural(result.events, 'event')}, {result.appended:,} appended,"
+                    f" {result.already_present:,} already present",
+                    markup=False,
                 )
     finally:
         del projections
@@ -131,7 +141,7 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
 @db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
 def export(db: Path, output: Path | None) -> None:
-    """Write the whole log as JSON Lines in seq order (``load`` takes it back, same hashes).
+    """Write the whole log as JSON Lines in seq order (load takes it back, same hashes).
 
     Example: diplo export -o log.jsonl
     """
@@ -142,14 +152,15 @@ def export(db: Path, output: Path | None) -> None:
         else:
             with output.open("wb") as handle:
                 count = export_log(log, handle)
-        console.print(f"exported {count} events")
+        console.print(f"exported {plural(count, 'event')}")
     finally:
         log.close()
 
 
 @cli.command()
 @db_option
-def verify(db: Path) -> None:
+@json_option
+def verify(db: Path, as_json: bool) -> None:
     """Recompute the hash chain; exit 1 and name the first bad seq if it is broken.
 
     Example: diplo verify
@@ -159,9 +170,14 @@ def verify(db: Path) -> None:
         result = log.verify()
     finally:
         log.close()
-    click.echo(msgspec.json.encode(result).decode())
+    if as_json:
+        click.echo(msgspec.json.encode(result).decode())
+    elif result.ok:
+        click.echo(f"chain intact: {plural(result.checked, 'event')} checked; head seq {result.head.seq}")
+        click.echo(f"head hash {result.head.hash}")
+    else:
+        console.print(f"[red]chain broken at seq {result.bad_seq}[/red]: {result.problem}", highlight=False)
     if not result.ok:
-        console.print(f"[red]chain broken at seq {result.bad_seq}[/red]: {result.problem}")
         sys.exit(1)
 
 
@@ -188,7 +204,7 @@ def replay(db: Path, check: bool) -> None:
             else:
                 stats, drift = projections.replay(advance), []
         console.print(
-            f"{stats.events} events, {stats.channels} channels in {stats.seconds:.3f} s"
+            f"{plural(stats.events, 'event')}, {plural(stats.channels, 'channel')} in {stats.seconds:.3f} s"
             f" ({stats.events_per_second:,.0f} events/s)"
         )
         if check:
@@ -207,7 +223,7 @@ def replay(db: Path, check: bool) -> None:
 @db_option
 @click.option("--as-of", callback=_date, help="The world on this day (YYYY-MM-DD).")
 @click.option("--known-at", callback=_instant, help="As the log stood at this moment (RFC 3339 or a date).")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table (the shape of GET /channels).")
 def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool) -> None:
     """Every channel's state, as a table.
 
@@ -215,16 +231,24 @@ def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool)
     """
     log = SQLiteLog(db)
     try:
-        states = Projections(log).all_channels(as_of, known_at)
+        states = [upcoming_only(s, as_of) for s in Projections(log).all_channels(as_of, known_at)]
     finally:
         log.close()
     if as_json:
-        click.echo(msgspec.json.encode(states).decode())
+        channels = [ChannelOut.of(s, as_of, known_at) for s in states]
+        click.echo(msgspec.json.encode(ChannelsOut(as_of=as_of, known_at=known_at, channels=channels)).decode())
         return
     table = Table(title=f"channels as of {as_of or 'today'}" + (f", known at {known_at}" if known_at else ""))
     for column in ("channel", "name", "status", "since", "last meeting", "next meeting"):
         table.add_column(column)
-    colours = {"active": "green", "suspended": "yellow", "closed": "red", "unknown": "dim"}
+    colours = {
+        "active": "green",
+        "agreed": "cyan",
+        "restricted": "magenta",
+        "suspended": "yellow",
+        "closed": "red",
+        "unknown": "dim",
+    }
     for s in states:
         table.add_row(
             s.channel,
@@ -265,7 +289,8 @@ def token_create(db: Path, role: str, name: str | None) -> None:
 
 @token.command("list")
 @db_option
-def token_list(db: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of a table.")
+def token_list(db: Path, as_json: bool) -> None:
     """List tokens (names and roles; secrets are never stored).
 
     Example: diplo token list
@@ -273,10 +298,21 @@ def token_list(db: Path) -> None:
     SQLiteLog(db).close()
     conn = connect(db)
     try:
-        for info in tokens.listing(conn):
-            click.echo(json.dumps(msgspec.to_builtins(info)))
+        listed = tokens.listing(conn)
     finally:
         conn.close()
+    if as_json:
+        for info in listed:
+            click.echo(json.dumps(msgspec.to_builtins(info)))
+        return
+    table = Table(title=plural(len(listed), "token"))
+    for column in ("name", "role", "created", "revoked"):
+        table.add_column(column)
+    for info in listed:
+        table.add_row(
+            info.name, info.role, info.created_at, info.revoked_at or "", style="dim" if info.revoked_at else None
+        )
+    Console(width=None if console.is_terminal else 160).print(table)
 
 
 @token.command("revoke")
@@ -299,7 +335,8 @@ def token_revoke(db: Path, name: str) -> None:
 @cli.command()
 @db_option
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
-def backup(db: Path, target: Path) -> None:
+@json_option
+def backup(db: Path, target: Path, as_json: bool) -> None:
     """Copy the database online, while the service runs (SQLite's backup API).
 
     Example: diplo backup backups/diplo-2026-11-29.db
@@ -312,15 +349,19 @@ def backup(db: Path, target: Path) -> None:
         head = log.backup(target)
     finally:
         log.close()
-    click.echo(msgspec.json.encode(head).decode())
-    console.print(f"backed up {head.seq} events to {target}; head hash {head.hash}")
+    if as_json:
+        click.echo(msgspec.json.encode(head).decode())
+    else:
+        click.echo(f"backed up {plural(head.seq, 'event')} to {target}")
+        click.echo(f"head hash {head.hash}")
 
 
 @cli.command()
 @db_option
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing database file.")
-def restore(db: Path, source: Path, force: bool) -> None:
+@json_option
+def restore(db: Path, source: Path, force: bool, as_json: bool) -> None:
     """Restore a backup into the database file (stop the service first); the chain is verified first.
 
     Example: diplo restore backups/diplo-2026-11-29.db --db data/diplo.db
@@ -338,5 +379,8 @@ def restore(db: Path, source: Path, force: bool) -> None:
         head = backup_log.backup(db)
     finally:
         backup_log.close()
-    click.echo(msgspec.json.encode(head).decode())
-    console.print(f"restored {head.seq} events into {db}; head hash {head.hash}")
+    if as_json:
+        click.echo(msgspec.json.encode(head).decode())
+    else:
+        click.echo(f"restored {plural(head.seq, 'event')} into {db}")
+        click.echo(f"head hash {head.hash}")

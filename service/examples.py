@@ -3,7 +3,8 @@
 Each is a development from the public record with a source that reports it, on a channel of the seeded
 log (or the one the ``channel_established`` example creates), so it can be sent as it is to a server
 started with the seeds; corrections and retractions name seeded events and follow the analysts' review.
-Sent in this order to a seeded log, every one is appended (tests/test_input_edges.py checks it).
+Sent in this order to a seeded log in which the US reciprocal tariff on China
+(``us-tariff-reciprocal-chn``) is recorded, every one is appended (tests/test_input_edges.py checks it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ WOODSIDE = {
     "title": "Readout of President Joe Biden's Meeting with President Xi Jinping",
     "published_on": "2023-11-15",
 }
+
+
+def _source(url: str, publisher: str, published_on: str | None = None) -> list[dict[str, str]]:
+    return [{"url": url, "publisher": publisher} | ({"published_on": published_on} if published_on else {})]
 
 
 def _event(type_: str, channel: str, occurred_on: str, summary: str, sources: list[dict], **fields: Any) -> dict:
@@ -38,6 +43,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
         name="PRC Consulate General in Houston",
         parties=["USA", "CHN"],
+        kind="consular",
+    ),
+    "channel_agreed": _event(
+        "channel_agreed",
+        "us-cn-mmca",
+        "2023-11-15",
+        "At Woodside the leaders agree to resume the MMCA meetings",
+        [WOODSIDE],
+        by=["USA", "CHN"],
+        correlation_id="2023-11-15-woodside",
     ),
     "meeting_held": _event(
         "meeting_held",
@@ -48,6 +63,21 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         participants=["Janet Yellen", "He Lifeng"],
         location="San Francisco",
         level="ministerial",
+    ),
+    "contact_made": _event(
+        "contact_made",
+        "us-cn-climate",
+        "2022-11-09",
+        "At COP27 Kerry says he and Xie Zhenhua have had informal talks, though formal climate talks stay suspended",
+        _source(
+            "https://www.nytimes.com/2022/11/09/climate/john-kerry-xie-zhenhua-cop27.html",
+            "The New York Times",
+            "2022-11-09",
+        ),
+        mode="sideline",
+        participants=["John Kerry", "Xie Zhenhua"],
+        location="Sharm el-Sheikh",
+        forum="COP27",
     ),
     "meeting_scheduled": _event(
         "meeting_scheduled",
@@ -72,6 +102,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
         reason="China cites the US arms sales to Taiwan announced on Oct 25",
         mode="declined",
+        by="CHN",
     ),
     "channel_suspended": _event(
         "channel_suspended",
@@ -89,6 +120,20 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         by="CHN",
         reason="Countermeasure to the Speaker's visit to Taiwan",
         correlation_id="2022-08-05-pelosi-countermeasures",
+    ),
+    "channel_restricted": _event(
+        "channel_restricted",
+        "us-cn-defense-ministers",
+        "2022-08-01",
+        "During the Taiwan crisis Chinese military leaders leave Secretary Austin's calls unreturned;"
+        " the ministers still meet in person in November",
+        _source(
+            "https://www.politico.com/news/2022/08/05/pentagon-china-calls-taiwan-00050175", "Politico", "2022-08-05"
+        ),
+        by="CHN",
+        reason="Countermeasure to the Speaker's visit to Taiwan",
+        level="calls refused",
+        precision="month",
     ),
     "channel_resumed": _event(
         "channel_resumed",
@@ -153,6 +198,73 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         by="CHN",
         text="Curb the flow of fentanyl precursor chemicals and pill presses from China",
         correlation_id="2023-11-15-woodside",
+    ),
+    "commitment_status": _event(
+        "commitment_status",
+        "us-cn-counternarcotics",
+        "2025-03-03",
+        "The order raising the fentanyl tariff to 20% finds China 'has not taken adequate steps'",
+        _source(
+            "https://www.theepochtimes.com/us/trump-raises-tariffs-on-china-to-20-percent-cites-fentanyl-trafficking-5819323",
+            "The Epoch Times",
+            "2025-03-03",
+        ),
+        target_id="d0615a9e-1370-5639-abaf-2105cb082447",  # the seeded Woodside fentanyl commitment
+        status="breached",
+        confidence="reported",
+    ),
+    "measure_imposed": _event(
+        "measure_imposed",
+        "us-cn-sanctions",
+        "2025-03-10",
+        "China's extra tariffs of up to 15% on US farm products take effect",
+        _source(
+            "https://abcnews.go.com/Business/wireStory/china-slaps-extra-tariffs-15-imports-major-us-119415771",
+            "ABC News (AP)",
+            "2025-03-04",
+        ),
+        measure="chn-tariff-us-farm-goods",
+        kind="tariff",
+        by="CHN",
+        against="USA",
+        target="US farm products",
+        rate="10-15%",
+        scope="15% on chicken, wheat, corn and cotton; 10% on sorghum, soybeans, pork, beef, seafood, fruit,"
+        " vegetables and dairy",
+    ),
+    "measure_modified": _event(
+        "measure_modified",
+        "us-cn-sanctions",
+        "2025-04-10",
+        "The US reciprocal tariff on imports from China is raised to 125%",
+        _source(
+            "https://capitalpress.com/2025/04/10/trump-raises-tariffs-on-china-pauses-tariffs-on-the-rest/",
+            "Capital Press",
+            "2025-04-10",
+        ),
+        measure="us-tariff-reciprocal-chn",
+        rate="125%",
+    ),
+    "measure_suspended": _event(
+        "measure_suspended",
+        "us-cn-sanctions",
+        "2025-05-14",
+        "After Geneva, 24 points of the US reciprocal tariff on China are suspended for 90 days; 10% remains",
+        _source(
+            "https://www.caixinglobal.com/2025-05-12/china-us-joint-statement-mutual-rollback-of-some-tariffs-continued-negotiations-on-outstanding-issues-includes-timeline-of-the-trade-war-102318875.html",
+            "Caixin Global",
+            "2025-05-12",
+        ),
+        measure="us-tariff-reciprocal-chn",
+        until="2025-08-12",
+    ),
+    "measure_lifted": _event(
+        "measure_lifted",
+        "us-cn-sanctions",
+        "2025-11-10",
+        "After Busan, China removes its March tariffs on US farm products",
+        _source("https://bdnews24.com/business/8b4f5bed43ab", "bdnews24.com (Reuters)", "2025-11-06"),
+        measure="chn-tariff-us-farm-goods",
     ),
     "official_changed": _event(
         "official_changed",

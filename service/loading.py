@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TypeVar
@@ -9,6 +10,7 @@ from typing import IO, TypeVar
 import msgspec
 
 from events import Event, EventLog, InvalidEvent, LogError, decode_event
+from events.catalog import encode
 
 T = TypeVar("T")
 
@@ -45,6 +47,23 @@ def decode_checked(decode: Callable[[bytes], T], data: bytes, what: str = "body"
         ) from None
 
 
+# Ids derived from content live in their own namespace, so they never collide with client UUIDs by design.
+CONTENT_NAMESPACE = uuid.UUID("6f1c3b52-8d1e-4c47-9a55-2f0e1c9d7a10")
+
+
+class _IdOnly(msgspec.Struct):
+    id: object = None
+
+
+def with_content_id(event: Event, line: bytes) -> Event:
+    """An event from a line without an ``id`` gets one derived from its canonical content,
+    so loading the same file again appends nothing (the ids match the first load's)."""
+    if msgspec.json.decode(line, type=_IdOnly).id is not None:
+        return event
+    content = encode(msgspec.structs.replace(event, id=uuid.UUID(int=0)))
+    return msgspec.structs.replace(event, id=uuid.uuid5(CONTENT_NAMESPACE, content.decode()))
+
+
 def parse_lines(path: Path, progress: Callable[[int], None] | None = None) -> tuple[list[Event], list[int]]:
     """Decode every non-blank line; the first bad one stops the file with its line number."""
     events: list[Event] = []
@@ -58,7 +77,7 @@ def parse_lines(path: Path, progress: Callable[[int], None] | None = None) -> tu
             if line.lstrip().startswith(b"["):
                 raise LoadError(f"{path}:{number}: one JSON object per line (JSON Lines); this line is an array")
             try:
-                events.append(decode_checked(decode_event, line, "line"))
+                events.append(with_content_id(decode_checked(decode_event, line, "line"), line))
             except InvalidEvent as error:
                 raise LoadError(f"{path}:{number}: {error.message}") from None
             line_numbers.append(number)

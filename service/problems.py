@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -90,7 +91,8 @@ def _conflict(exc: Conflict) -> ProblemDetailsException:
 
 
 def _refused(exc: Refused) -> ProblemDetailsException:
-    return problem(422, "Event refused", exc.message, index=exc.index)
+    named = re.match(r"^([a-z_]+): ", exc.message)  # the append rules start with the field they are about
+    return problem(422, "Event refused", exc.message, index=exc.index, field=named.group(1) if named else None)
 
 
 def _unavailable(exc: Unavailable) -> ProblemDetailsException:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -29,7 +32,11 @@ class Runtime(msgspec.Struct, kw_only=True, dict=True):
 
     @property
     def read_only_reason(self) -> str | None:
-        return self.log.writes_refused.message if self.log.writes_refused else None
+        if self.log.writes_refused:
+            return self.log.writes_refused.message
+        if not self.log.writer_alive:
+            return "the log's writer thread stopped; the next append starts it again"
+        return None
 
     def close(self) -> None:
         self.log.close()
@@ -67,4 +74,24 @@ def seed(runtime: Runtime, folder: Path = SEEDS) -> list[LoadResult]:
     """Fill a fresh, empty database from seeds/ (once: a database with events is left as it is)."""
     if not runtime.settings.seed or runtime.log.writes_refused or runtime.log.head().seq != 0:
         return []
-    return load_files(runtime.log, seed_files(folder), writer="seeds")
+    with _quiet_appends(runtime.log):
+        loaded = load_files(runtime.log, seed_files(folder), writer="seeds")
+    log.info("seeds.loaded", events=sum(r.appended for r in loaded), files=len(loaded))
+    return loaded
+
+
+@contextlib.contextmanager
+def _quiet_appends(event_log: SQLiteLog) -> Iterator[None]:
+    """Hold back info lines (one ``event.appended`` per seed event) while seeding: one summary will do.
+
+    structlog's level is global, so it is lowered for the duration; loggers must not cache it.
+    """
+    saved = structlog.get_config()
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING), cache_logger_on_first_use=False
+    )
+    try:
+        yield
+    finally:
+        event_log.run_in_writer(lambda _conn: None)  # the writer logs after answering: let it finish
+        structlog.configure(**saved)

@@ -8,7 +8,9 @@ from typing import Any
 import msgspec
 
 from events import StoredEvent
-from projections import ChannelState, Interval, SanctionInterval
+from projections import ChannelState, Interval, Measure, SanctionInterval
+from projections.queries import upcoming_only, was_known
+from projections.state import dormant
 
 
 class ReceiptOut(msgspec.Struct, kw_only=True):
@@ -59,10 +61,22 @@ class EventsPage(msgspec.Struct, kw_only=True):
 class ChannelOut(ChannelState, frozen=True, kw_only=True):
     as_of: dt.date | None = None
     known_at: str | None = None
+    # False: the channel exists now, but nothing of it had been recorded by known_at (status unknown).
+    known: bool = True
+    # Derived when answering (never stored): no meeting or contact for much longer than its usual cadence.
+    dormant: bool = False
 
     @classmethod
     def of(cls, state: ChannelState, as_of: dt.date | None, known_at: str | None) -> ChannelOut:
-        return cls(**msgspec.structs.asdict(state), as_of=as_of, known_at=known_at)
+        shown = upcoming_only(state, as_of)
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        return cls(
+            **msgspec.structs.asdict(shown),
+            as_of=as_of,
+            known_at=known_at,
+            known=was_known(state),
+            dormant=dormant(state, day),
+        )
 
 
 class ChannelsOut(msgspec.Struct, kw_only=True):
@@ -81,6 +95,12 @@ class SanctionsOut(msgspec.Struct, kw_only=True):
     as_of: dt.date | None
     known_at: str | None
     sanctions: list[SanctionInterval]
+
+
+class MeasuresOut(msgspec.Struct, kw_only=True):
+    as_of: dt.date | None
+    known_at: str | None
+    measures: list[Measure]
 
 
 class HeadOut(msgspec.Struct, kw_only=True):

@@ -1,10 +1,13 @@
 """Live delivery of appended events to many Server-Sent-Events subscribers.
 
 One listener on the log fans each committed group out to every subscriber's
-queue, so subscribers cost the writer nothing per event. Each subscriber
-first catches up from the database, then drains its queue, skipping what it
-has already sent and re-reading the database if its queue overflowed: no
-gaps, no repeats.
+queue, so subscribers cost the writer nothing per event. Commits by other
+processes on the same file (`diplo load`, a second server) never pass this
+log's writer: a poller watches the log's head and fans out the rows it did
+not see committed here. The broadcaster fans out each seq at most once.
+Each subscriber first catches up from the database, then drains its queue,
+skipping what it has already sent and re-reading the database if its queue
+overflowed or skipped a seq: no gaps, no repeats.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import msgspec
+import structlog
 from litestar.response import ServerSentEventMessage
 
 from events import SQLiteLog, StoredEvent
@@ -22,7 +26,9 @@ from service.schemas import EventOut
 QUEUE_LIMIT = 10_000
 PAGE = 500
 KEEPALIVE_SECONDS = 15.0
+POLL_SECONDS = 0.25  # how soon another process's commit reaches the stream
 _encode = msgspec.json.Encoder().encode
+log = structlog.get_logger("diplo.stream")
 
 
 class Broadcaster:
@@ -30,24 +36,57 @@ class Broadcaster:
         self.log = log
         self.loop = loop
         self.queues: set[asyncio.Queue[Sequence[StoredEvent] | None]] = set()
+        self.streamed = 0  # the highest seq fanned out; only touched on the event loop
         self._unsubscribe = log.subscribe(self._on_commit)
+        self._poller = loop.create_task(self._poll(), name="diplo-stream-poller")
 
     def _on_commit(self, rows: Sequence[StoredEvent]) -> None:  # writer thread
         if self.queues:
             self.loop.call_soon_threadsafe(self._fan_out, rows)
 
-    def _fan_out(self, rows: Sequence[StoredEvent]) -> None:
+    def _fan_out(self, rows: Sequence[StoredEvent] | None) -> None:
+        """Queue rows (or None: "re-read the database") for every subscriber; each seq once only."""
+        if rows is not None:
+            rows = [row for row in rows if row.seq > self.streamed]
+            if not rows:
+                return  # the poller (or the writer's listener) got there first
+            self.streamed = rows[-1].seq
         for queue in list(self.queues):
-            if queue.qsize() >= QUEUE_LIMIT:
-                queue.put_nowait(None)  # overflow: the subscriber re-reads from the database
+            if rows is None or queue.qsize() >= QUEUE_LIMIT:
+                queue.put_nowait(None)  # the subscriber re-reads from the database
             else:
                 queue.put_nowait(rows)
 
+    async def _poll(self) -> None:
+        """Fan out what other processes committed: the log's head moved past what was streamed."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            if not self.queues:
+                continue
+            try:
+                self._pick_up_others()
+            except Exception:  # a busy or vanished database: try again at the next tick
+                log.warning("stream.poll_failed", exc_info=True)
+
+    def _pick_up_others(self) -> None:
+        head = self.log.head().seq  # one indexed lookup
+        if head <= self.streamed:
+            return
+        rows = self.log.read(after=self.streamed, limit=PAGE)
+        if len(rows) == PAGE:  # a bulk load: let each subscriber page through the database itself
+            self.streamed = head
+            self._fan_out(None)
+        elif rows:
+            self._fan_out(rows)
+
     def close(self) -> None:
         self._unsubscribe()
+        self._poller.cancel()
 
     async def follow(self, after: int) -> AsyncIterator[ServerSentEventMessage]:
         queue: asyncio.Queue[Sequence[StoredEvent] | None] = asyncio.Queue()
+        if not self.queues:  # nothing was followed (nor polled) while nobody listened
+            self.streamed = max(self.streamed, self.log.head().seq)
         self.queues.add(queue)  # subscribe before catching up, so nothing falls between
         SSE_SUBSCRIBERS.inc()
         last = after

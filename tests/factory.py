@@ -34,6 +34,20 @@ def event_dict(type_: str, channel: str = "us-cn-mmca", occurred_on: str = "2023
         "commitment_made": {"by": "CHN", "text": "curb fentanyl precursor exports"},
         "official_changed": {"role": "defense minister", "person": "Dong Jun", "change": "appointed"},
         "event_retracted": {"reason": "recorded in error"},
+        "contact_made": {"mode": "sideline"},
+        "channel_restricted": {"by": "CHN", "reason": "countermeasure", "level": "calls refused"},
+        "measure_imposed": {
+            "measure": "us-tariff-fentanyl-chn",
+            "kind": "tariff",
+            "by": "USA",
+            "against": "CHN",
+            "target": "all imports from China",
+            "rate": "10%",
+        },
+        "measure_modified": {"measure": "us-tariff-fentanyl-chn", "rate": "20%"},
+        "measure_suspended": {"measure": "us-tariff-fentanyl-chn"},
+        "measure_lifted": {"measure": "us-tariff-fentanyl-chn"},
+        "commitment_status": {"status": "fulfilled"},
     }
     body.update(defaults.get(type_, {}))
     body.update(fields)

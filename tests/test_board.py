@@ -146,10 +146,15 @@ def test_status_badges_and_links_pass_wcag_aa_contrast() -> None:
     import re
 
     css = (Path(__file__).parent.parent / "service" / "static" / "board.css").read_text()
-    badges = re.findall(r"\.badge\.(\w+) \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6}); \}", css)
-    assert {name for name, _, _ in badges} == {"active", "suspended", "closed", "unknown"}
+    badges = re.findall(r"\.badge\.([\w-]+) \{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6}); \}", css)
+    statuses = {"active", "agreed", "restricted", "suspended", "closed", "unknown"}
+    measures = {"measure-in_force", "measure-suspended", "measure-expired"}
+    assert {name for name, _, _ in badges} == statuses | measures
+    assert len({(b, c) for name, b, c in badges if name in statuses}) == len(statuses)  # a colour of its own each
     for name, background, colour in badges:
         assert _contrast(background, colour) >= 4.5, name
+    flag = re.search(r"\.flag\.dormant \{[^}]*; color: (#[0-9a-f]{6});", css).group(1)  # type: ignore[union-attr]
+    assert _contrast(flag, "#ffffff") >= 4.5
     link = re.search(r"^a \{ color: (#[0-9a-f]{6}); \}", css, flags=re.M).group(1)  # type: ignore[union-attr]
     assert _contrast(link, "#ffffff") >= 4.5
     muted = re.search(r"--muted: (#[0-9a-f]{6})", css).group(1)  # type: ignore[union-attr]

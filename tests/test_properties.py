@@ -7,6 +7,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from factory import established, make
 from hypothesis import HealthCheck, given, settings
@@ -14,15 +15,17 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from events import SQLiteLog
-from events.sqlite import read_rows
+from events.sqlite import read_rows, stream_version
 from projections import Projections, fold
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
+from projections.measures import Measure
 from projections.sanctions import fold_sanctions, in_force
 from projections.state import ChannelState
 
 CHANNELS = ("alpha", "beta")
 START = dt.date(2020, 1, 1)
-PLAIN_TYPES = (
+# Types that need nothing else in the log (any order of them appends).
+ORDER_FREE_TYPES = (
     "meeting_held",
     "meeting_scheduled",
     "talks_cancelled",
@@ -33,7 +36,14 @@ PLAIN_TYPES = (
     "sanction_lifted",
     "commitment_made",
     "official_changed",
+    "channel_agreed",
+    "contact_made",
+    "channel_restricted",
+    "measure_imposed",
 )
+# Types that name an earlier event: a commitment, or an imposed measure.
+PLAIN_TYPES = (*ORDER_FREE_TYPES, "commitment_status", "measure_modified", "measure_suspended", "measure_lifted")
+MEASURES = ("us-tariff-fentanyl-chn", "sanction-usa-li-shangfu")
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -52,22 +62,58 @@ def plain_event(draw: st.DrawFn, unique_days: bool = False) -> dict:
         "person": draw(st.sampled_from(["Wei Fenghe", "Li Shangfu"])),
         "change": draw(st.sampled_from(["appointed", "removed"])),
         "scheduled": draw(st.integers(0, 70)),
+        "month": draw(st.booleans()) and draw(st.booleans()),  # a quarter of events known only to the month
+        "measure": draw(st.sampled_from(MEASURES)),
+        "rate": draw(st.sampled_from(["10%", "20%", "34%"])),
+        "until": draw(st.none() | st.integers(1, 20)),
+        "pick": draw(st.integers(0, 100)),
     }
+
+
+def first_of_month(day_text: str) -> str:
+    return day_text[:8] + "01"
 
 
 @st.composite
 def random_log(draw: st.DrawFn) -> tuple[list, list[int]]:
     """A list of events in recording order (back-dated arrivals included) and batch sizes."""
     specs = draw(st.lists(plain_event(), min_size=1, max_size=25))
-    events = [established(c, day(0)) for c in CHANNELS]
+    succeeds = {"succeeds": "alpha"} if draw(st.booleans()) else {}
+    events = [established("alpha", day(0)), established("beta", day(0), **succeeds)]
+    imposed: set[str] = set()
     for s in specs:
+        type_, when = s["type"], day(s["day"])
+        commitments = [e for e in events if e.channel == s["channel"] and tag(e) == "commitment_made"]
+        if type_ == "commitment_status" and not commitments:
+            type_ = "commitment_made"
+        if type_.startswith("measure_") and type_ != "measure_imposed" and s["measure"] not in imposed:
+            type_ = "measure_imposed"
+        target = s["target"] if type_.startswith("sanction") else "Li Shangfu"
         extra = {
             "sanction_applied": {"target": s["target"], "by": s["by"]},
             "sanction_lifted": {"target": s["target"], "by": s["by"]},
             "official_changed": {"role": "minister", "person": s["person"], "change": s["change"]},
             "meeting_scheduled": {"scheduled_for": day(s["scheduled"])},
-        }.get(s["type"], {})
-        events.append(make(s["type"], s["channel"], day(s["day"]), **extra))
+            "talks_cancelled": {"by": s["by"]},
+            "channel_agreed": {"by": ["USA", "CHN"]},
+            "commitment_status": {
+                "target_id": str(commitments[s["pick"] % len(commitments)].id) if commitments else None,
+                "status": "breached" if s["change"] == "removed" else "fulfilled",
+            },
+            "measure_imposed": {"measure": s["measure"], "rate": s["rate"], "by": s["by"], "target": target},
+            "measure_modified": {"measure": s["measure"], "rate": s["rate"]},
+            "measure_suspended": {
+                "measure": s["measure"],
+                "until": day(s["day"] + s["until"]) if s["until"] else None,
+            },
+            "measure_lifted": {"measure": s["measure"]},
+        }.get(type_, {})
+        if type_ == "measure_imposed":
+            imposed.add(s["measure"])
+        if s["month"] and type_ != "measure_suspended":  # an until must stay after the first of the month
+            extra["precision"] = "month"
+            when = first_of_month(when)
+        events.append(make(type_, s["channel"], when, **extra))
     amendments = draw(
         st.lists(st.tuples(st.integers(2, len(events) - 1), st.booleans(), st.integers(0, 60)), max_size=4)
     )
@@ -76,15 +122,29 @@ def random_log(draw: st.DrawFn) -> tuple[list, list[int]]:
         if target.__struct_config__.tag in AMENDMENT_TYPES:
             continue
         when = day(max(new_day, 1))
+        moved = moved_to(target, new_day)
         if retract:
             amendment = make("event_retracted", target.channel, when, target_id=str(target.id))
+        elif moved is None:
+            continue
         else:
             amendment = make(
-                "event_corrected", target.channel, when, target_id=str(target.id), changes={"occurred_on": day(new_day)}
+                "event_corrected", target.channel, when, target_id=str(target.id), changes={"occurred_on": moved}
             )
         events.insert(draw(st.integers(target_index + 1, len(events))), amendment)
     batches = draw(st.lists(st.integers(1, 5), min_size=len(events), max_size=len(events)))
     return events, batches
+
+
+def moved_to(event: Any, new_day: int) -> str | None:
+    """The date a correction may move the event to (the first of the month for a month), or None if none."""
+    moved = day(new_day) if event.precision == "day" else first_of_month(day(new_day))
+    until = getattr(event, "until", None)
+    return None if until is not None and until <= dt.date.fromisoformat(moved) else moved
+
+
+def tag(event: object) -> str:
+    return event.__struct_config__.tag  # type: ignore[attr-defined]
 
 
 def append_all(log: SQLiteLog, events: list, batches: list[int]) -> None:
@@ -106,7 +166,32 @@ def pure_state(log: SQLiteLog, channel: str, as_of: dt.date | None, known_at: st
         state = fold(state, item.event, item.version)
         if as_of is None or item.event.occurred_on <= as_of:
             answer = state
-    return answer
+    # One version: the stream's, every event recorded (amendments too), whatever the as_of.
+    return replace(answer, version=len(rows), successor=pure_successor(log, channel, as_of, known_at))
+
+
+def pure_successor(log: SQLiteLog, channel: str, as_of: dt.date | None, known_at: str | None) -> str | None:
+    """The reference for the lineage: the other channel whose own folded state names this one."""
+    for other in CHANNELS:
+        rows = list(read_rows(log.reader(), channel=other, recorded_by=known_at))
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        state = ChannelState(channel=other)
+        for item in effective_in_valid_order(rows, amendments):
+            if as_of is None or item.event.occurred_on <= as_of:
+                state = fold(state, item.event, item.version)
+        if other != channel and state.predecessor == channel:
+            return other
+    return None
+
+
+def check_periods(measure: Measure) -> None:
+    """A measure's periods follow each other without gap or overlap, and none outlives its lift."""
+    for before, after in zip(measure.periods, measure.periods[1:], strict=False):
+        assert before.to == after.from_ and before.from_ < after.from_
+    if measure.periods:
+        assert measure.periods[0].from_ == measure.imposed_on
+    if measure.lifted_on is not None and measure.periods:
+        assert measure.periods[-1].to == measure.lifted_on
 
 
 def dump(log: SQLiteLog) -> dict[str, list]:
@@ -146,6 +231,10 @@ def test_stored_answers_equal_the_pure_fold(data: tuple[list, list[int]], days: 
             sanctions = [r for r in rows if r.type.startswith("sanction")]
             expected = in_force(fold_sanctions(effective_in_valid_order(sanctions, amendments)), as_of)
             assert projections.sanctions_in_force(as_of) == expected
+            register = projections.measures(as_of)
+            assert register == projections.measures(as_of, known_at=rows[-1].recorded_at)
+            for measure in register:
+                check_periods(measure)
 
 
 @SETTINGS
@@ -153,9 +242,11 @@ def test_stored_answers_equal_the_pure_fold(data: tuple[list, list[int]], days: 
 def test_replay_gives_byte_identical_tables(data: tuple[list, list[int]]) -> None:
     with loaded(data) as (log, projections):
         incremental = dump(log)
+        answers = [projections.all_channels(), projections.measures(), projections.commitments()]
         stats = projections.replay()
         assert stats.events == len(log.read())
         assert dump(log) == incremental
+        assert [projections.all_channels(), projections.measures(), projections.commitments()] == answers
         _, drift = projections.check()
         assert all(d.only_live == d.only_rebuilt == 0 for d in drift)
 
@@ -165,7 +256,7 @@ def test_replay_gives_byte_identical_tables(data: tuple[list, list[int]]) -> Non
 def test_the_answer_does_not_depend_on_recording_order(data: st.DataObject) -> None:
     # Distinct days per channel, so valid-time order has no ties for seq to break.
     days = data.draw(st.lists(st.integers(1, 60), min_size=1, max_size=15, unique=True))
-    specs = [(data.draw(st.sampled_from(PLAIN_TYPES)), n) for n in days]
+    specs = [(data.draw(st.sampled_from(ORDER_FREE_TYPES)), n) for n in days]
     plain = [
         make(t, "alpha", day(n), **({"scheduled_for": day(n + 3)} if t == "meeting_scheduled" else {}))
         for t, n in specs
@@ -208,6 +299,9 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
         )
         if target is None:
             return
+        moved = moved_to(target.event(), new_day)
+        if moved is None:
+            return
         before = {c: projections.channel_state(c, as_of) for c in CHANNELS}
         known_then = log.read()[-1].recorded_at
         log.append(
@@ -217,7 +311,7 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
                     target.channel,
                     day(61),
                     target_id=target.id,
-                    changes={"occurred_on": day(new_day)},
+                    changes={"occurred_on": moved},
                 )
             ]
         )
@@ -237,5 +331,10 @@ def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the
         for channel in CHANNELS:
             stored = projections.channel_state(channel, as_of, known_at=now)  # served from the tables
             folded = projections._folded_states(channel, now, as_of)[1]  # the same question, folded
+            folded = replace(  # type: ignore[type-var]
+                folded,
+                version=stream_version(log.reader(), channel, now),
+                successor=pure_successor(log, channel, as_of, now),  # the lineage is read across channels
+            )
             assert stored == folded == pure_state(log, channel, as_of, now)
             assert projections.timeline(channel, known_at=now) == projections.timeline(channel)

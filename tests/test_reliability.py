@@ -6,8 +6,11 @@ DIPLO_SOAK=1 (or run `pytest -m soak`) for the long variants.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -290,3 +293,68 @@ def test_soak_kill_9_many_rounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path)
     finally:
         SOAK = os.environ.get("DIPLO_SOAK") == "1"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:  # no SO_REUSEPORT: binding fails while anyone listens
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_kill_9_of_the_main_process_takes_its_workers_down(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "orphan.db").start()
+    assert server.process is not None
+    main = server.process.pid
+    workers = _children(main)
+    try:
+        assert workers, "the granian server has a worker process"
+        os.kill(main, signal.SIGKILL)  # the main process only, not its process group
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (any(map(_alive, workers)) or not _port_free(server.port)):
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)], "a worker outlived its server"
+        assert _port_free(server.port), "the port is still served"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(main, signal.SIGKILL)  # whatever is left of the group
+        server.process = None
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "first.db").start()
+    second = subprocess.Popen(
+        [DIPLO, "serve", "--port", str(server.port), "--db", str(tmp_path / "second.db")],
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _, err = second.communicate(timeout=20)
+        assert second.returncode != 0
+        assert f"port {server.port}" in err and "in use" in err
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(second.pid, signal.SIGKILL)  # had it started, it would share the port silently
+        second.wait()
+        server.stop()

@@ -6,6 +6,7 @@ import json
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,10 +15,14 @@ import pytest
 from factory import event_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from litestar.testing import TestClient
 from live import ADMIN, LiveServer
 
-from events import InvalidEvent, clock, decode_events
+from events import InvalidEvent, SQLiteLog, clock, decode_events
 from service import tokens
+from service.app import create_app
+from service.runtime import ensure_admin_token
+from service.settings import Settings
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON = st.recursive(
@@ -176,15 +181,51 @@ def test_repeated_bad_tokens_are_slowed_and_logged(tmp_path: Path) -> None:
             for i in range(12)
         ]
         assert statuses[:10] == [401] * 10
-        throttled = httpx.post(server.url + "/events", json={}, headers={"Authorization": f"Bearer {ADMIN}"})
-        assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
         assert statuses[-1] == 429
+        throttled = httpx.post(server.url + "/events", json={}, headers={"Authorization": "Bearer guess-again"})
+        assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
     finally:
         server.stop()
     lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
     assert sum(r.get("event") == "auth.bad_token" for r in lines) == 10
     assert any(r.get("event") == "auth.throttled" for r in lines)
     assert "guess-" not in server.logs()
+
+
+@pytest.fixture
+def app_client(tmp_path: Path) -> Iterator[TestClient]:
+    settings_ = Settings(db=tmp_path / "auth.db", seed=False, admin_token=ADMIN)
+    SQLiteLog(settings_.db).close()  # create the schema, then the admin token as `diplo serve` does
+    ensure_admin_token(settings_)
+    with TestClient(create_app(settings_)) as client:
+        yield client
+
+
+def test_a_valid_token_is_never_refused_after_mistyped_ones(app_client: TestClient) -> None:
+    """A new user who mistypes $TOKEN a dozen times is not locked out once they get it right."""
+    for i in range(12):
+        app_client.post("/admin/verify", headers={"Authorization": f"Bearer typo-{i}"})
+    assert app_client.post("/admin/verify", headers={"Authorization": "Bearer typo-x"}).status_code == 429
+    answer = app_client.post("/admin/verify", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_token_without_the_bearer_scheme_is_told_so(app_client: TestClient) -> None:
+    answer = app_client.post("/admin/verify", headers={"Authorization": ADMIN})
+    assert answer.status_code == 401
+    detail = answer.json()["detail"]
+    assert "Bearer" in detail and "unknown or revoked" not in detail
+    assert "Authorization: Bearer <token>" in detail
+    basic = app_client.post("/admin/verify", headers={"Authorization": "Basic " + ADMIN}).json()["detail"]
+    assert "Basic" in basic and "Authorization: Bearer <token>" in basic
+    empty = app_client.post("/admin/verify", headers={"Authorization": "Bearer "}).json()["detail"]
+    assert "empty" in empty
+
+
+def test_a_missing_scheme_does_not_count_toward_the_brake(app_client: TestClient) -> None:
+    for _ in range(12):
+        assert app_client.post("/admin/verify", headers={"Authorization": "typo"}).status_code == 401
+    assert app_client.post("/admin/verify", headers={"Authorization": "Bearer typo"}).status_code == 401
 
 
 @pytest.mark.parametrize("path", ["/admin/replay", "/admin/verify"])

@@ -1,19 +1,20 @@
-"""Channel states, timelines and the sanctions register."""
+"""Channel states, timelines and the registers: measures, commitments, and the old sanctions view."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
 from events.catalog import CHANNEL_PATTERN
+from events.parties import party_problem
 from projections import Commitment
 from service.auth import require
-from service.problems import documented, not_found
+from service.problems import bad_request, documented, not_found
 from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
-from service.schemas import ChannelOut, ChannelsOut, SanctionsOut, TimelineOut
+from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionsOut, TimelineOut
 
 ChannelSlug = Annotated[
     str, Parameter(pattern=CHANNEL_PATTERN, max_length=80, description="Channel slug, e.g. us-cn-mmca")
@@ -31,13 +32,39 @@ READ_ERRORS = {
         "this route needs a reader token: send Authorization: Bearer <token>",
     ),
 }
-NOT_FOUND = {
-    404: documented(404, "No such channel", "no channel 'us-cn-mmca' was known at 2020-01-01T00:00:00.000000Z")
-}
+NOT_FOUND = {404: documented(404, "No channel of this name was ever recorded", "no channel 'us-cn-mmcaa' in the log")}
+PartyCode = Annotated[
+    str | None,
+    Parameter(
+        max_length=10,
+        description="A party code: ISO 3166-1 alpha-3 (USA, CHN, ...) or an organisation (EU, UN, NATO, ...)",
+    ),
+]
+MeasureKind = Annotated[
+    Literal["sanction", "tariff", "export_control", "entity_listing", "visa_restriction", "countermeasure", "other"]
+    | None,
+    Parameter(description="Only measures of this kind"),
+]
+MeasureStatus = Annotated[
+    Literal["in_force", "suspended", "lifted", "expired"] | None,
+    Parameter(description="Only measures with this status on the day asked about"),
+]
+CommitmentStatus = Annotated[
+    Literal["open", "fulfilled", "partly_fulfilled", "breached", "withdrawn"] | None,
+    Parameter(description="Only commitments with this status on the day asked about"),
+]
+
+
+def party_code(value: str | None) -> str | None:
+    problem = party_problem(value) if value is not None else None
+    if problem:
+        raise bad_request(f"party: {problem}", "party")
+    return value
 
 
 def _unknown_channel(channel: str, known_at: str | None) -> Exception:
-    return not_found(f"no channel {channel!r}" + (f" was known at {known_at}" if known_at else " in the log"))
+    # Only a channel never recorded at all: one recorded after known_at answers status unknown, known false.
+    return not_found(f"no channel {channel!r} in the log")
 
 
 class ChannelController(Controller):
@@ -76,13 +103,30 @@ class RegisterController(Controller):
     tags = ["registers"]
     guards = [require("reader")]
 
-    @get("/sanctions", responses=READ_ERRORS, sync_to_thread=False)
+    @get("/sanctions", responses=READ_ERRORS, sync_to_thread=False, deprecated=True)
     def sanctions(self, state: State, as_of: AsOf = None, known_at: KnownAt = None) -> SanctionsOut:
-        """Sanctions in force on ``as_of``, as known at ``known_at``."""
+        """Deprecated: use ``GET /measures?kind=sanction``. Sanctions recorded as sanction_applied/sanction_lifted
+        in force on ``as_of``, as known at ``known_at``."""
         day, moment = as_of_date(as_of), known_at_instant(known_at)
         return SanctionsOut(
             as_of=day, known_at=moment, sanctions=state.runtime.projections.sanctions_in_force(day, moment)
         )
+
+    @get("/measures", responses=READ_ERRORS, sync_to_thread=False)
+    def measures(
+        self,
+        state: State,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        kind: MeasureKind = None,
+        party: PartyCode = None,
+        status: MeasureStatus = None,
+    ) -> MeasuresOut:
+        """The measures register on ``as_of`` (today if none), as known at ``known_at``: each measure imposed by
+        then with its status and terms that day and its periods (rate history); ``party`` matches by or against."""
+        day, moment = as_of_date(as_of), known_at_instant(known_at)
+        found = state.runtime.projections.measures(day, moment, kind, party_code(party), status)
+        return MeasuresOut(as_of=day, known_at=moment, measures=found)
 
     @get("/commitments", responses=READ_ERRORS, sync_to_thread=False)
     def commitments(
@@ -91,6 +135,11 @@ class RegisterController(Controller):
         channel: Annotated[str | None, Parameter(pattern=CHANNEL_PATTERN, max_length=80)] = None,
         as_of: AsOf = None,
         known_at: KnownAt = None,
+        status: CommitmentStatus = None,
+        party: PartyCode = None,
     ) -> list[Commitment]:
-        """Commitments made through channels, as of a day."""
-        return state.runtime.projections.commitments(channel, as_of_date(as_of), known_at_instant(known_at))
+        """Commitments made through channels by ``as_of``, each with its status on that day (open, fulfilled,
+        partly_fulfilled, breached, withdrawn), as known at ``known_at``; filters ``status`` and ``party`` (by)."""
+        return state.runtime.projections.commitments(
+            channel, as_of_date(as_of), known_at_instant(known_at), status, party_code(party)
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import uuid
@@ -17,6 +18,7 @@ from litestar.response import ServerSentEvent
 
 from events import decode_events
 from events.catalog import CHANNEL_PATTERN, EVENT_TYPES
+from events.sqlite import IdempotencyKey
 from service.auth import require
 from service.loading import decode_checked
 from service.metrics import APPEND_SECONDS, APPENDS
@@ -104,15 +106,34 @@ class EventController(Controller):
         expected_version: Annotated[
             int | None, Parameter(ge=0, description="The channel stream's version the client saw; a mismatch is 409")
         ] = None,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                min_length=1,
+                max_length=255,
+                pattern=r"^[\x21-\x7e]+$",
+                description="Retry safely: the same key with the same body answers the original receipt(s) (200);"
+                " with another body, 422. Keys are kept at least 24 hours, per token.",
+            ),
+        ] = None,
     ) -> Response[list[ReceiptOut] | ReceiptOut]:
         """Body: one event object, or an array appended all-or-nothing. See the examples per event type.
 
         201 with the receipt(s) once the events are on disk; 200 with the original receipt(s) when every
         event was already in the log with identical content.
         """
-        events, was_array = decode_checked(decode_events, await request.body())
+        body = await request.body()
+        events, was_array = decode_checked(decode_events, body)
+        key = None
+        if idempotency_key is not None:
+            # The query is part of the request: the same body with another expected_version is another request.
+            fingerprint = hashlib.sha256(body + b"\0" + str(expected_version).encode()).hexdigest()
+            key = IdempotencyKey(idempotency_key, fingerprint)
         started = time.perf_counter()
-        receipts = await state.runtime.log.append_async(events, expected_version, request.state.get("token_name"))
+        receipts = await state.runtime.log.append_async(
+            events, expected_version, request.state.get("token_name"), idempotency=key
+        )
         APPEND_SECONDS.observe(time.perf_counter() - started)
         out = [ReceiptOut(**msgspec.structs.asdict(r)) for r in receipts]
         for receipt, event in zip(receipts, events, strict=True):
@@ -235,7 +256,7 @@ class EventController(Controller):
         """
         event_id = _uuid(event_id)
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
-            page = event_page(state, str(event_id))
+            page = event_page(state, str(event_id), request.query_params.get("known_at"))
             if page is not None:
                 return page  # a Template is a Response
         row = state.runtime.log.get(str(event_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 import msgspec
@@ -13,6 +12,7 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.response import Template
 
+from events.catalog import Event
 from projections.amendments import AMENDMENT_TYPES
 from service import board
 from service.auth import require
@@ -26,9 +26,6 @@ HTML_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 FEED_SIZE = 50
-# Characters XML 1.0 cannot carry (C0 controls but tab and newlines, U+FFFE/U+FFFF, lone surrogates):
-# a summary may hold them, and the feed writer refuses the whole document if one gets through.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 KnownAtInput = Annotated[
     str | None,
@@ -51,6 +48,7 @@ def _context(state: State, as_of: str | None, known_at: str | None) -> dict[str,
     runtime = state.runtime
     return {
         "groups": board.build(runtime.log, runtime.projections, day, moment, today),
+        "measures": board.measures(runtime.projections, day, moment),
         "as_of": day,
         "known_at": moment,
         "known_at_input": moment[:19] if moment else None,
@@ -78,16 +76,19 @@ class WebController(Controller):
         return Template("board_table.html", context=_context(state, as_of, known_at), headers=HTML_HEADERS)
 
     @get("/feed.atom", sync_to_thread=False, media_type="application/atom+xml")
-    def feed(self, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
-        """An Atom feed of the latest status changes, newest first."""
-        runtime = state.runtime
+    def feed(self, request: Request[Any, Any, Any], state: State, known_at: KnownAtInput = None) -> Response[bytes]:
+        """An Atom feed of the latest status changes, newest first, as known at ``known_at`` (default: now)."""
+        runtime, moment = state.runtime, _known_at(known_at)
         base = str(request.base_url).rstrip("/")
         changes = []
         for channel in runtime.projections.channel_names():
-            for interval in runtime.projections.timeline(channel) or []:
+            for interval in runtime.projections.timeline(channel, moment) or []:
                 if interval.event_id:
                     changes.append((interval.from_, channel, interval))
         changes.sort(key=lambda c: (c[0], c[1]), reverse=True)
+        latest_changes = changes[:FEED_SIZE]
+        rows = [row for _, _, interval in latest_changes if (row := runtime.log.get(interval.event_id))]
+        readings = runtime.projections.as_known(rows, moment)
         feed = FeedGenerator()
         feed.id(f"{base}/feed.atom")
         feed.title("diplo: status changes of diplomatic channels")
@@ -95,42 +96,65 @@ class WebController(Controller):
         feed.link(href=f"{base}/", rel="alternate")
         feed.language("en")
         latest = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        for day, channel, interval in reversed(changes[:FEED_SIZE]):
-            row = runtime.log.get(interval.event_id)
-            if row is None:
+        for day, channel, interval in reversed(latest_changes):
+            reading = readings.get(interval.event_id or "")
+            if reading is None or reading.retracted:
                 continue
-            recorded = dt.datetime.fromisoformat(row.recorded_at.replace("Z", "+00:00"))
-            latest = max(latest, recorded)
+            # A correction is an update of the entry, so that feed readers fetch it again.
+            updated = _instant(max(reading.row.recorded_at, reading.corrected_at or ""))
+            latest = max(latest, updated)
             entry = feed.add_entry()
-            entry.id(f"{base}/events/{row.id}")
-            entry.title(_NOT_XML.sub("", f"{channel}: {interval.status} since {day}"))
-            entry.link(href=f"{base}/events/{row.id}")
+            entry.id(f"{base}/events/{reading.row.id}")
+            entry.title(board.printable(f"{channel}: {interval.status} since {day}"))
+            entry.link(href=f"{base}/events/{reading.row.id}")
             entry.published(dt.datetime.combine(day, dt.time(), dt.UTC))
-            entry.updated(recorded)
-            entry.summary(_NOT_XML.sub("", row.event().summary))
+            entry.updated(updated)
+            entry.summary(board.printable(reading.event.summary))
         feed.updated(latest)
         return Response(feed.atom_str(pretty=True), media_type="application/atom+xml")
 
 
-def event_page(state: State, event_id: str) -> Template | None:
-    """The human page for one event, with the corrections and retractions that touch it."""
-    runtime = state.runtime
+def _fields(event: Event) -> dict[str, Any]:
+    """Every field of the event, defaults included, as plain values for the template."""
+    return msgspec.to_builtins({name: getattr(event, name) for name in event.__struct_fields__})
+
+
+def _instant(recorded_at: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(recorded_at.replace("Z", "+00:00"))
+
+
+def event_page(state: State, event_id: str, known_at: str | None = None) -> Template | None:
+    """The human page for one event as known at ``known_at`` (default: now): as corrected, marked if retracted,
+    with the corrections and retractions of it recorded by then."""
+    runtime, moment = state.runtime, _known_at(known_at)
     row = runtime.log.get(event_id)
     if row is None:
         return None
-    event = row.event()
+    reading = runtime.projections.as_known([row], moment).get(row.id)
+    try:
+        event = reading.event if reading else row.event()  # recorded after known_at: shown as recorded
+    except msgspec.MsgspecError:
+        return None  # the JSON answer shows the stored row as it is
     amendments = []
     candidates = [r for kind in AMENDMENT_TYPES for r in runtime.log.read(channel=row.channel, type=kind)]
     for other in sorted(candidates, key=lambda r: r.seq):
+        if moment is not None and other.recorded_at > moment:
+            continue
         amended = other.event()
         if str(amended.target_id) == row.id:  # type: ignore[attr-defined]
             amendments.append(
                 {"id": other.id, "type": other.type, "recorded_at": other.recorded_at, "summary": amended.summary}
             )
+    shown = _fields(event)
+    original = _fields(row.event()) if reading and reading.corrected_at else shown
     skip = {"id", "type", "channel", "occurred_on", "summary", "sources", "confidence"}
-    details = [(k, v) for k, v in sorted(msgspec.to_builtins(event).items()) if k not in skip and v]
-    return Template(
-        "event.html",
-        context={"row": row, "event": event, "amendments": amendments, "details": details},
-        headers=HTML_HEADERS,
-    )
+    context = {
+        "row": row,
+        "event": shown,
+        "details": [(k, v) for k, v in sorted(shown.items()) if k not in skip and v],
+        "originally": [(k, v) for k, v in sorted(original.items()) if shown.get(k) != v],
+        "reading": reading,
+        "known_at": moment,
+        "amendments": amendments,
+    }
+    return Template("event.html", context=board.printable(context), headers=HTML_HEADERS)

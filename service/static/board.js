@@ -4,9 +4,11 @@
   var board = document.getElementById("board");
   var status = document.getElementById("live-status");
   if (!board || !window.EventSource) { return; }
-  var types = ["channel_established", "meeting_held", "meeting_scheduled", "talks_cancelled", "channel_suspended",
-    "channel_resumed", "channel_closed", "sanction_applied", "sanction_lifted", "commitment_made",
-    "official_changed", "event_corrected", "event_retracted"];
+  var types = ["channel_established", "channel_agreed", "meeting_held", "contact_made", "meeting_scheduled",
+    "talks_cancelled", "channel_suspended", "channel_restricted", "channel_resumed", "channel_closed",
+    "sanction_applied", "sanction_lifted", "commitment_made", "commitment_status", "measure_imposed",
+    "measure_modified", "measure_suspended", "measure_lifted", "official_changed", "event_corrected",
+    "event_retracted"];
   var params = new URLSearchParams();
   if (board.dataset.asOf) { params.set("as_of", board.dataset.asOf); }
   if (board.dataset.knownAt) { params.set("known_at", board.dataset.knownAt); }

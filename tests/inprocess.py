@@ -1,0 +1,71 @@
+"""The app in-process (litestar's TestClient over create_app), with LiveServer's interface.
+
+Most API tests need no socket: they run here, fast, and cover service/ in-process. Tests that
+need a real server (SSE over a socket, kill -9, granian, the browser) use tests/live.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+from litestar.testing import TestClient
+
+from events.sqlite import connect
+from service import tokens
+from service.app import create_app
+from service.settings import Settings
+
+ADMIN = "test-admin-token-0123456789"
+
+
+class InProcess:
+    def __init__(self, db: Path, *, seed: bool = False, **settings: object):
+        self.db = db
+        self.settings = Settings(db=db, seed=seed, admin_token=ADMIN, log_format="json", **settings)  # type: ignore[arg-type]
+        self._stack = contextlib.ExitStack()
+        self.app = create_app(self.settings)
+        self._client: TestClient | None = None
+
+    def start(self) -> InProcess:
+        self._client = self._stack.enter_context(TestClient(self.app, raise_server_exceptions=False))
+        return self
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def token(self, role: str, name: str) -> str:
+        conn = connect(self.db)
+        try:
+            return tokens.create(conn, role, name)[1]  # type: ignore[arg-type]
+        finally:
+            conn.close()
+
+    def client(self, token: str | None = None) -> Client:
+        assert self._client is not None, "start() first"
+        return Client(self._client, {"Authorization": f"Bearer {token}"} if token else {})
+
+
+class Client:
+    """One caller of the shared in-process app: its own headers on every request, usable in ``with``."""
+
+    def __init__(self, client: TestClient, headers: dict[str, str]):
+        self._client, self.headers = client, headers
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        options["headers"] = {**self.headers, **(options.get("headers") or {})}
+        return self._client.request(method, url, **options)
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("POST", url, **options)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
