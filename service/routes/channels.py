@@ -14,7 +14,7 @@ from projections import Commitment
 from service.auth import require
 from service.problems import bad_request, documented, not_found
 from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
-from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionsOut, TimelineOut
+from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionOut, SanctionsOut, TimelineOut
 
 ChannelSlug = Annotated[
     str, Parameter(pattern=CHANNEL_PATTERN, max_length=80, description="Channel slug, e.g. us-cn-mmca")
@@ -108,9 +108,8 @@ class RegisterController(Controller):
         """Deprecated: use ``GET /measures?kind=sanction``. Sanctions recorded as sanction_applied/sanction_lifted
         in force on ``as_of``, as known at ``known_at``."""
         day, moment = as_of_date(as_of), known_at_instant(known_at)
-        return SanctionsOut(
-            as_of=day, known_at=moment, sanctions=state.runtime.projections.sanctions_in_force(day, moment)
-        )
+        found = state.runtime.projections.sanctions_in_force(day, moment)
+        return SanctionsOut(as_of=day, known_at=moment, sanctions=[SanctionOut.of(i) for i in found])
 
     @get("/measures", responses=READ_ERRORS, sync_to_thread=False)
     def measures(
