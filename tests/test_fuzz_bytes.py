@@ -194,7 +194,7 @@ def queries(names: list[str]) -> st.SearchStrategy[str]:
 
 
 SEGMENTS = st.one_of(  # never "stream": /events/stream is the endless route, driven below
-    st.sampled_from(["us-cn-mmca", "never-established", ESTABLISHED["id"], "not-a-uuid"]),
+    st.sampled_from(["us-cn-mmca", "never-established", ESTABLISHED["id"], "not-a-uuid", "plover", "icews", "panel"]),
     VALUES.map(lambda value: quote_from_bytes(value, safe="")).filter(lambda segment: segment != "stream"),
 )
 TIMES = ["as_of", "known_at"]
@@ -211,6 +211,11 @@ ROUTES = {  # each GET route with the query parameters it reads; the others get 
     "/commitments": ["channel", *TIMES],
     "/log/head": sorted(EDGES),
     "/health": sorted(EDGES),
+    "/measures": TIMES,
+    "/exports/{}": TIMES,
+    "/candidates": sorted(EDGES),
+    "/candidates/{}": sorted(EDGES),
+    "/review": sorted(EDGES),
 }
 REQUESTS = st.sampled_from(sorted(ROUTES)).flatmap(lambda route: st.tuples(st.just(route), queries(ROUTES[route])))
 HEADER_VALUES = st.one_of(
