@@ -263,10 +263,7 @@ AnyEvent = (
     | EventRetracted
 )
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in AnyEvent.__args__  # type: ignore[attr-defined]
-}
+EVENT_TYPES: dict[str, type[Event]] = {cls.__struct_config__.tag: cls for cls in AnyEvent.__args__}
 
 # Fields a correction may never touch: they are the event's identity.
 IDENTITY_FIELDS = frozenset({"id", "type", "channel"})

@@ -172,7 +172,7 @@ def _strict(cls: type[Event]) -> type[Event]:
     return types.new_class(cls.__name__ + "Input", (cls,), options, body)
 
 
-STRICT_TYPES = {cls: _strict(cls) for cls in AnyEvent.__args__}  # type: ignore[attr-defined]
+STRICT_TYPES = {cls: _strict(cls) for cls in AnyEvent.__args__}
 # The union of the strict variants, built at run time (so Any to the type checker).
 _STRICT_UNION: Any = STRICT_TYPES[next(iter(STRICT_TYPES))]
 for _cls in list(STRICT_TYPES.values())[1:]:

@@ -30,7 +30,7 @@ from service.schemas import EventOut, EventsPage, ReceiptOut
 MAX_PAGE = 1_000
 MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER; a seq cursor beyond it cannot name a position
 # The event types as a Literal, built from the catalog at import time (so the filter can never drift).
-EventType: Any = Literal[tuple(EVENT_TYPES)]  # type: ignore[valid-type]  # a Literal from a runtime tuple
+EventType: Any = Literal[tuple(EVENT_TYPES)]
 _SEQ_TEXT = re.compile(r"[0-9]{1,19}", re.ASCII)
 
 RECEIPT = {  # the seeded MMCA meeting of 2024-04-03, sent again to a seeded log
@@ -49,7 +49,7 @@ NO_READER = documented(
 )
 APPEND_RESPONSES = {
     200: ResponseSpec(
-        ReceiptOut | list[ReceiptOut],  # type: ignore[arg-type]
+        ReceiptOut | list[ReceiptOut],
         description="Already in the log with identical content: the original receipt(s), nothing appended",
         generate_examples=False,
         examples=[Example(summary="one event, already in the log", value=RECEIPT)],

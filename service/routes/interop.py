@@ -62,7 +62,7 @@ class _ExportOperation(Operation):
 class _ExportStream(Stream):
     """A stream whose media type is the format's (JSON Lines or CSV), not the handler's one default."""
 
-    def to_asgi_response(self, *args: Any, media_type: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def to_asgi_response(self, *args: Any, media_type: Any = None, **kwargs: Any) -> Any:
         return super().to_asgi_response(*args, **kwargs)
 
 
