@@ -482,13 +482,29 @@ class Cursor:
         return self._cursor.fetchone() if self._has_rows() else None
 
     def fetchall(self) -> list[tuple]:
-        return self._cursor.fetchall() if self._has_rows() else []
+        if not self._has_rows():
+            return []
+        rows = self._cursor.fetchall()
+        self._done()
+        return rows
 
     def fetchmany(self, size: int | None = None) -> list[tuple]:
-        return self._cursor.fetchmany(size or self.arraysize) if self._has_rows() else []
+        if not self._has_rows():
+            return []
+        rows = self._cursor.fetchmany(size or self.arraysize)
+        if not rows:
+            self._done()
+        return rows
 
     def __iter__(self) -> Iterator[tuple]:
-        return iter(self._cursor) if self._has_rows() else iter(())
+        if self._has_rows():
+            yield from self._cursor
+            self._done()
+
+    def _done(self) -> None:
+        """A server-side cursor read to its end is closed (its portal would live to the transaction's end)."""
+        if isinstance(self._cursor, psycopg.ServerCursor) and not self._cursor.closed:
+            self._cursor.close()
 
     def close(self) -> None:
         if self._cursor is not None:
@@ -508,6 +524,7 @@ class Connection:
         self.raw = raw
         self.dialect = dialect
         self.stream = stream
+        self._open: list[Any] = []  # server-side cursors still open
 
     # sqlite3.Connection's interface
     def execute(self, sql: str, params: Sequence[object] | None = None) -> Cursor:
@@ -530,10 +547,12 @@ class Connection:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def commit(self) -> None:
+        self._open.clear()  # the transaction's end closes its cursors
         if self.in_transaction:
             self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
+        self._open.clear()
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
 
@@ -552,7 +571,10 @@ class Connection:
             if self.stream and self.in_transaction and _streamable(text):
                 cursor = self.raw.cursor(name=f"diplo_stream_{next(self._names)}")
                 cursor.itersize = 2_000
+                self._open = [c for c in self._open if not c.closed] + [cursor]
                 return cursor.execute(text, params or None)
+            if self._open and _words(tokens(text))[:1] in (["DROP"], ["ALTER"]):
+                self._close_streams()  # a table read by an open cursor cannot be dropped or altered
             return self.raw.execute(text, params or None)
         except psycopg.IntegrityError as error:
             raise _integrity(error) from error
@@ -570,9 +592,17 @@ class Connection:
         return cursor
 
 
+    def _close_streams(self) -> None:
+        for cursor in self._open:
+            if not cursor.closed:
+                cursor.close()
+        self._open.clear()
+
+
 def _streamable(text: str) -> bool:
+    """An ordered SELECT without LIMIT: the shape of a scan over the log (an aggregate is neither)."""
     words = _words(tokens(text))
-    return bool(words) and words[0] in ("SELECT", "WITH") and "LIMIT" not in words
+    return bool(words) and words[0] in ("SELECT", "WITH") and "ORDER" in words and "LIMIT" not in words
 
 
 class PooledReader:
