@@ -591,7 +591,6 @@ class Connection:
             raise _integrity(error) from error
         return cursor
 
-
     def _close_streams(self) -> None:
         for cursor in self._open:
             if not cursor.closed:

@@ -58,8 +58,10 @@ class PostgresLog(GroupCommitLog):
         self.dsn = dsn
         self.where = _where(dsn)
         self._connect_timeout = connect_timeout
+        self._act_as_app = False  # the migrations run as the user connecting
         with self._connect() as conn:
             pg_schema.migrate(conn)
+        self._act_as_app = True
         self._write_conn: psycopg.Connection | None = None
         self._idle: list[psycopg.Connection] = []  # read connections, reused LIFO
         self._idle_lock = threading.Lock()
@@ -74,6 +76,8 @@ class PostgresLog(GroupCommitLog):
         try:
             timeout = max(1, round(self._connect_timeout))
             conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=timeout, application_name="diplo")
+            if self._act_as_app:
+                pg_schema.act_as_app(conn)
         except LOST as error:
             raise self._unavailable(error) from None
         return pg_adapter.prepare(conn)

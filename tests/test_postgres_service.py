@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pgserver
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -102,6 +103,38 @@ def test_a_session_streams_a_scan_and_still_drops_its_table(database: str) -> No
     finally:
         session.close()
         log.close()
+
+
+# -- the role servers connect as ---------------------------------------------------------------------
+
+
+def test_a_member_of_diplo_app_serves_and_replays_but_may_not_update_the_log(database: str) -> None:
+    owner = open_log(database)  # the migrations, as the database's owner, create diplo_app and its grants
+    owner.append([established("us-cn-mmca", "2020-01-01")])
+    owner.close()
+    login = f"diplo_test_{uuid.uuid4().hex[:8]}"
+    with pgserver.admin() as admin:
+        admin.execute(f"CREATE ROLE {login} LOGIN IN ROLE diplo_app")
+    as_member = database.replace("postgres@", f"{login}@", 1)
+    try:
+        log = open_log(as_member)
+        try:
+            projections = open_projections(log)
+            log.append([make("meeting_held", "us-cn-mmca", "2021-01-01")])
+            assert projections.replay().events == 2  # it owns (as diplo_app) the tables it swaps
+            state = projections.channel_state("us-cn-mmca")
+            assert state is not None and str(state.last_meeting) == "2021-01-01"
+            assert log.verify().ok
+        finally:
+            log.close()
+        with psycopg.connect(as_member, autocommit=True) as conn:
+            for statement in ("UPDATE events SET writer = 'x'", "DELETE FROM events", "TRUNCATE events"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):  # refused before any trigger runs
+                    conn.execute(statement)
+    finally:
+        with pgserver.admin() as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (login,))
+            admin.execute(f"DROP ROLE IF EXISTS {login}")
 
 
 # -- replay on a server: appends go on while the tables are rebuilt -----------------------------------
