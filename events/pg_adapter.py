@@ -12,7 +12,7 @@ PostgreSQL, ``log.reader()`` and the connection handed to append hooks and to
 - ``INSERT OR REPLACE``/``REPLACE INTO`` become ``INSERT ... ON CONFLICT (<primary key>) DO
   UPDATE`` (the key read from the catalog once per table), ``INSERT OR IGNORE`` ``ON
   CONFLICT DO NOTHING``;
-- ``instr(a, b)``, ``ifnull``, ``group_concat``, two-argument ``max``/``min``, ``IS ?``,
+- ``instr(a, b)``, ``ifnull``, ``group_concat``, ``julianday``, two-argument ``max``/``min``, ``IS ?``,
   ``LIMIT -1``, ``sqlite_master``; a subquery in FROM gets the alias PostgreSQL requires;
 - ``PRAGMA`` is a no-op, ``BEGIN IMMEDIATE`` is ``BEGIN``, ``executescript`` runs each statement;
 - cursors answer ``fetchone``/``fetchall``/``fetchmany``/iteration as sqlite3's do (``None``
@@ -58,7 +58,7 @@ TYPES = {
     "FLOAT": "DOUBLE PRECISION",
     "TEXT": 'TEXT COLLATE "C"',
 }
-FUNCTIONS = ("instr", "ifnull", "group_concat", "max", "min")
+FUNCTIONS = ("instr", "ifnull", "group_concat", "max", "min", "julianday")
 CONSTRAINTS = {"PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"}
 # Words that may follow a subquery in FROM where an alias would otherwise be.
 AFTER_FROM = {
@@ -333,6 +333,8 @@ def _call(name: str, args: list[list[Token]]) -> list[Token] | None:
 
     if name == "instr" and len(args) == 2:
         return [("word", "position"), ("other", "(")] + args[1] + [("space", " in ")] + args[0] + [("other", ")")]
+    if name == "julianday" and len(args) == 1:  # days since noon, 24 November 4714 BC: the same float
+        return [("other", "(EXTRACT(EPOCH FROM ("), *args[0], ("other", ")::timestamp) / 86400.0 + 2440587.5)")]
     if name == "ifnull":
         return [("word", "coalesce"), ("other", "(")] + joined(args, ",") + [("other", ")")]
     if name == "group_concat":

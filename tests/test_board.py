@@ -83,12 +83,12 @@ def test_a_posted_event_updates_the_open_page_within_two_seconds(seeded: LiveSer
     page = browser.new_page()
     page.goto(seeded.url + "/")
     page.wait_for_selector("#live-status:has-text('Live')", timeout=5000)
-    assert badge(page, "us-cn-repatriation").endswith("suspended")
+    assert badge(page, "us-cn-arms-control").endswith("suspended")
     with seeded.client(ADMIN) as admin:
-        posted = admin.post("/events", json=event_dict("channel_resumed", "us-cn-repatriation", "2025-06-01"))
+        posted = admin.post("/events", json=event_dict("channel_resumed", "us-cn-arms-control", "2025-06-01"))
         assert posted.status_code == 201
     # No eval-based waiting: the page's CSP forbids it, as it should.
-    page.wait_for_selector("#row-us-cn-repatriation .badge:has-text('active')", timeout=2000)
+    page.wait_for_selector("#row-us-cn-arms-control .badge:has-text('active')", timeout=2000)
     page.close()
 
 
@@ -126,7 +126,7 @@ def test_atom_feed_lists_the_latest_status_changes(seeded: LiveServer) -> None:
     assert root.tag == f"{ATOM}feed"
     titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
     assert titles and len(titles) <= 50
-    assert any(t.startswith("us-cn-mmca: active since 2023-11-15") for t in titles)
+    assert any(t.startswith("us-cn-mmca: active since 2024-04-03") for t in titles)
     published = [e.findtext(f"{ATOM}published") for e in root.iter(f"{ATOM}entry")]
     assert published == sorted(published, reverse=True)  # newest first
 

@@ -58,6 +58,7 @@ STATEMENTS: list[tuple[str, tuple]] = [
     ("SELECT s FROM w ORDER BY s LIMIT -1 OFFSET 2", ()),
     ("SELECT '50%' || k FROM t WHERE n > ? ORDER BY k", (0,)),
     ("SELECT sum(n), max(n) FROM t", ()),
+    ("SELECT julianday('2024-04-03') - julianday(?), julianday('2024-04-03T12:00:00')", ("2024-03-30",)),
     ("SELECT n FROM t WHERE k = ?", ("nothing",)),
     ("UPDATE t SET n = n + 1 WHERE k = ?", ("a",)),
     ("PRAGMA cache_size=-1000", ()),
@@ -443,3 +444,30 @@ def test_migrate_refuses_a_target_holding_another_log(tmp_path: Path, database: 
     assert result.exit_code == 1
     assert "already holds another log" in result.output
     assert open_log(database).head().seq == 1  # nothing was copied
+
+
+# -- the review queue beside the log ------------------------------------------------------------------
+
+
+def test_the_candidate_queue_imports_lists_and_accepts_on_postgresql(database: str) -> None:
+    from inprocess import InProcess
+    from test_interop import CHANNELS, POLECAT, by_origin
+
+    log = open_log(database)
+    log.append([established(c, day) for c, day in CHANNELS.items()], writer="test")
+    log.close()
+    imported = json.loads(_cli("candidates", "import", "--db", database, str(POLECAT), "--format", "polecat", "--json"))
+    assert (imported["rows"], imported["candidates"], imported["merged"]) == (10, 5, 1)
+    again = json.loads(_cli("candidates", "import", "--db", database, str(POLECAT), "--format", "polecat", "--json"))
+    assert again["candidates"] == again["merged"] == 0  # the same rows read again add nothing
+    app = InProcess(database).start()
+    try:
+        found = app.client().get("/candidates", params={"status": "all"}).json()["candidates"]
+        meeting = by_origin(found, "20240403-0712-2f9c1a7e5b31")
+        reviewer = app.client(app.token("writer", "reviewer"))
+        accepted = reviewer.post(f"/candidates/{meeting['id']}/accept", json={"channel": "us-cn-mmca"})
+        assert accepted.status_code == 201, accepted.text
+        state = app.client().get("/channels/us-cn-mmca").json()
+        assert state["last_meeting"] == "2024-04-03"
+    finally:
+        app.stop()
