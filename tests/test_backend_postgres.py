@@ -41,6 +41,9 @@ class PostgresBackend:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(sql.replace("?", "%s"), params)
 
+    def fresh(self) -> PostgresLog:
+        return PostgresLog(pgserver.create_schema(self.dsn))  # dropped with the test's database
+
     def tamper(self, seq: int, body: bytes) -> None:
         self.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")
         self.execute("UPDATE events SET body = ? WHERE seq = ?", (body, seq))
