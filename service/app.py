@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def start(app: Litestar) -> None:
         runtime = open_runtime(settings)
         if settings.admin_token:  # DIPLO_ADMIN_TOKEN holds however the app is started
-            ensure_admin_token(settings)
+            ensure_admin_token(settings, runtime.log)
         runtime.log.group_listeners.append(GROUP_SIZE.observe)
         app.state.runtime = runtime
         app.state.brake = FailureBrake()

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from events import SQLiteLog
+from events import EventLog
 from events.log import StoredEvent
 from events.parties import party_name
 from projections import ChannelState, Measure, Projections
@@ -78,7 +78,7 @@ def _x(day: dt.date, start: dt.date, end: dt.date) -> float:
 
 
 def build(
-    log: SQLiteLog, projections: Projections, as_of: dt.date | None, known_at: str | None, today: dt.date
+    log: EventLog, projections: Projections, as_of: dt.date | None, known_at: str | None, today: dt.date
 ) -> list[Group]:
     end = as_of or today
     groups: dict[str, list[Row]] = defaultdict(list)

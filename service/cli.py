@@ -14,9 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from events import LogError, SQLiteLog, clock
-from events.sqlite import connect
-from projections import Projections
+from events import EventLog, LogError, SQLiteLog, clock
+from events.backends import open_log
 from projections.queries import upcoming_only
 from service import logs, tokens
 from service.interop import candidates as queue
@@ -24,18 +23,39 @@ from service.interop import exports
 from service.interop.datasets import DATASETS, DatasetError
 from service.loading import LoadError, load_file
 from service.loading import export as export_log
+from service.migrate import migrate as migrate_log
+from service.runtime import open_projections
 from service.schemas import ChannelOut, ChannelsOut
-from service.settings import Settings
+from service.settings import Settings, database, describe
+
+Database = str | Path  # a SQLite file's Path, or a PostgreSQL URL
 
 console = Console(stderr=True, soft_wrap=True)  # never wrap a path or a hash across lines
+
+
+def _database(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Database:
+    try:
+        return Settings.from_env(db=value).db
+    except (ValueError, msgspec.ValidationError) as error:
+        raise click.BadParameter(str(error).split(" - at ")[0]) from None
+
+
 db_option = click.option(
     "--db",
     "db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    callback=lambda _ctx, _param, value: Settings.from_env(db=value).db,
-    help=f"The database file (env DIPLO_DB; default {Settings().db}).",
+    callback=_database,
+    help=f"The database: a SQLite file or postgresql://user@host/dbname (env DIPLO_DB; default {Settings().db}).",
 )
+
+
+def _file_only(db: Database, command: str) -> Path:
+    """Commands that copy files work on SQLite; on PostgreSQL, say what to use instead."""
+    if isinstance(db, Path):
+        return db
+    raise click.ClickException(
+        f"{command} copies a SQLite file; for PostgreSQL use pg_dump, or diplo migrate --to sqlite:///FILE"
+    )
 
 
 def plural(count: int, noun: str) -> str:
@@ -97,7 +117,7 @@ def cli() -> None:
 @click.option("--host", default=None, help=f"Listen address (env DIPLO_HOST; default {Settings().host}).")
 @click.option("--port", default=None, type=int, help=f"Port (env DIPLO_PORT; default {Settings().port}).")
 @click.option("--server", type=click.Choice(["granian", "uvicorn"]), default="granian", show_default=True)
-def serve(db: Path, host: str | None, port: int | None, server: str) -> None:
+def serve(db: Database, host: str | None, port: int | None, server: str) -> None:
     """Start the HTTP service (seeding a fresh database from seeds/).
 
     Example: diplo serve --port 8000
@@ -110,7 +130,7 @@ def serve(db: Path, host: str | None, port: int | None, server: str) -> None:
 @cli.command()
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def load(db: Path, files: tuple[Path, ...]) -> None:
+def load(db: Database, files: tuple[Path, ...]) -> None:
     """Append events from JSON Lines files, one atomic batch per file.
 
     Re-loading a file appends nothing: an event with an id is matched by its id, and a line
@@ -118,8 +138,8 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
 
     Example: diplo load seeds/*.jsonl
     """
-    log = SQLiteLog(db)
-    projections = Projections(log)
+    log = open_log(db)
+    projections = open_projections(log)
     try:
         with _progress() as progress:
             for path in files:
@@ -157,7 +177,7 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
 )
 @click.option("--as-of", callback=_date, help="plover, icews, panel: the world on this day (YYYY-MM-DD).")
 @click.option("--known-at", callback=_instant, help="plover, icews, panel: as the log stood at this moment.")
-def export(db: Path, output: Path | None, fmt: str, as_of: dt.date | None, known_at: str | None) -> None:
+def export(db: Database, output: Path | None, fmt: str, as_of: dt.date | None, known_at: str | None) -> None:
     """Write the whole log as JSON Lines in seq order (load takes it back, same hashes),
     or the record in a format event-data tools load (see "Working with event data" in the README).
 
@@ -167,7 +187,7 @@ def export(db: Path, output: Path | None, fmt: str, as_of: dt.date | None, known
         raise click.UsageError(
             "--as-of and --known-at apply to --format plover, icews and panel; the log is exported whole"
         )
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
         handle = sys.stdout.buffer if output is None else output.open("wb")
         try:
@@ -175,7 +195,7 @@ def export(db: Path, output: Path | None, fmt: str, as_of: dt.date | None, known
                 count = export_log(log, handle)
                 noun = "event"
             else:
-                snapshot = exports.Snapshot(log, Projections(log), as_of, known_at)
+                snapshot = exports.Snapshot(log, open_projections(log), as_of, known_at)
                 count = -1 if fmt != "plover" else 0  # the CSVs' header line is not a record
                 for line in exports.lines(fmt, snapshot):
                     handle.write(line)
@@ -192,12 +212,12 @@ def export(db: Path, output: Path | None, fmt: str, as_of: dt.date | None, known
 @cli.command()
 @db_option
 @json_option
-def verify(db: Path, as_json: bool) -> None:
+def verify(db: Database, as_json: bool) -> None:
     """Recompute the hash chain; exit 1 and name the first bad seq if it is broken.
 
     Example: diplo verify
     """
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
         result = log.verify()
     finally:
@@ -216,14 +236,14 @@ def verify(db: Path, as_json: bool) -> None:
 @cli.command()
 @db_option
 @click.option("--check", is_flag=True, help="Rebuild into scratch tables and report drift; change nothing.")
-def replay(db: Path, check: bool) -> None:
+def replay(db: Database, check: bool) -> None:
     """Rebuild every projection from the log (swapped in atomically at the end).
 
     Example: diplo replay --check
     """
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
-        projections = Projections(log)
+        projections = open_projections(log)
         total = log.head().seq
         with _progress() as progress:
             task = progress.add_task("replay", total=total)
@@ -256,14 +276,14 @@ def replay(db: Path, check: bool) -> None:
 @click.option("--as-of", callback=_date, help="The world on this day (YYYY-MM-DD).")
 @click.option("--known-at", callback=_instant, help="As the log stood at this moment (RFC 3339 or a date).")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table (the shape of GET /channels).")
-def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool) -> None:
+def status(db: Database, as_of: dt.date | None, known_at: str | None, as_json: bool) -> None:
     """Every channel's state, as a table.
 
     Example: diplo status --as-of 2023-06-01
     """
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
-        states = [upcoming_only(s, as_of) for s in Projections(log).all_channels(as_of, known_at)]
+        states = [upcoming_only(s, as_of) for s in open_projections(log).all_channels(as_of, known_at)]
     finally:
         log.close()
     if as_json:
@@ -302,19 +322,18 @@ def token() -> None:
 @db_option
 @click.option("--role", type=click.Choice(list(tokens.RANKS)), required=True)
 @click.option("--name", help="A name to recognise the token by (default: generated).")
-def token_create(db: Path, role: str, name: str | None) -> None:
+def token_create(db: Database, role: str, name: str | None) -> None:
     """Create a token and print it once.
 
     Example: diplo token create --role writer --name newsroom
     """
-    SQLiteLog(db).close()  # creates and migrates the database if needed
-    conn = connect(db)
+    log = open_log(db)  # creates and migrates the database if needed
     try:
-        name, secret = tokens.create(conn, role, name)  # type: ignore[arg-type]
+        name, secret = tokens.create(log.reader(), role, name)  # type: ignore[arg-type]
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     finally:
-        conn.close()
+        log.close()
     console.print(f"token {name!r} ({role}); it is shown only now:")
     click.echo(secret)
 
@@ -322,17 +341,16 @@ def token_create(db: Path, role: str, name: str | None) -> None:
 @token.command("list")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of a table.")
-def token_list(db: Path, as_json: bool) -> None:
+def token_list(db: Database, as_json: bool) -> None:
     """List tokens (names and roles; secrets are never stored).
 
     Example: diplo token list
     """
-    SQLiteLog(db).close()
-    conn = connect(db)
+    log = open_log(db)
     try:
-        listed = tokens.listing(conn)
+        listed = tokens.listing(log.reader())
     finally:
-        conn.close()
+        log.close()
     if as_json:
         for info in listed:
             click.echo(json.dumps(msgspec.to_builtins(info)))
@@ -350,17 +368,17 @@ def token_list(db: Path, as_json: bool) -> None:
 @token.command("revoke")
 @db_option
 @click.argument("name")
-def token_revoke(db: Path, name: str) -> None:
+def token_revoke(db: Database, name: str) -> None:
     """Revoke a token by name.
 
     Example: diplo token revoke newsroom
     """
-    conn = connect(db)
+    log = open_log(db)
     try:
-        if not tokens.revoke(conn, name):
+        if not tokens.revoke(log.reader(), name):
             raise click.ClickException(f"no active token named {name!r}")
     finally:
-        conn.close()
+        log.close()
     console.print(f"revoked {name!r}")
 
 
@@ -368,11 +386,12 @@ def token_revoke(db: Path, name: str) -> None:
 @db_option
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
-def backup(db: Path, target: Path, as_json: bool) -> None:
+def backup(db: Database, target: Path, as_json: bool) -> None:
     """Copy the database online, while the service runs (SQLite's backup API).
 
     Example: diplo backup backups/diplo-2026-11-29.db
     """
+    db = _file_only(db, "backup")
     if target.exists():
         raise click.ClickException(f"{target} exists; choose a new file")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -393,11 +412,12 @@ def backup(db: Path, target: Path, as_json: bool) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing database file.")
 @json_option
-def restore(db: Path, source: Path, force: bool, as_json: bool) -> None:
+def restore(db: Database, source: Path, force: bool, as_json: bool) -> None:
     """Restore a backup into the database file (stop the service first); the chain is verified first.
 
     Example: diplo restore backups/diplo-2026-11-29.db --db data/diplo.db
     """
+    db = _file_only(db, "restore")
     if db.exists() and not force:
         raise click.ClickException(f"{db} exists; stop the service and pass --force to replace it")
     backup_log = SQLiteLog(source)
@@ -423,8 +443,8 @@ def candidates() -> None:
     """The review queue: candidate events from POLECAT, ICEWS or GDELT files, accepted or rejected by a reviewer."""
 
 
-def _queue(db: Path) -> tuple[SQLiteLog, queue.CandidateStore]:
-    log = SQLiteLog(db)  # creates and migrates the database if needed
+def _queue(db: Database) -> tuple[EventLog, queue.CandidateStore]:
+    log = open_log(db)  # creates and migrates the database if needed
     return log, queue.CandidateStore(db)
 
 
@@ -436,7 +456,7 @@ def _queue(db: Path) -> tuple[SQLiteLog, queue.CandidateStore]:
     "--dyad", help="Keep only rows between these two parties (e.g. USA-CHN); default: parties with a channel."
 )
 @json_option
-def candidates_import(db: Path, file: Path, fmt: str, dyad: str | None, as_json: bool) -> None:
+def candidates_import(db: Database, file: Path, fmt: str, dyad: str | None, as_json: bool) -> None:
     """Read a dataset file and queue its rows between parties that have a channel (or --dyad) as candidates.
 
     Duplicates are dropped, near-duplicates across sources kept as more reports of one candidate;
@@ -444,7 +464,7 @@ def candidates_import(db: Path, file: Path, fmt: str, dyad: str | None, as_json:
     """
     log, store = _queue(db)
     try:
-        dyads = [queue.parse_dyad(dyad)] if dyad is not None else queue.channel_dyads(Projections(log))
+        dyads = [queue.parse_dyad(dyad)] if dyad is not None else queue.channel_dyads(open_projections(log))
         result = store.import_file(file, fmt, dyads)
     except queue.ReviewError as error:
         raise click.BadParameter(error.message, param_hint="--dyad") from None
@@ -472,7 +492,7 @@ def candidates_import(db: Path, file: Path, fmt: str, dyad: str | None, as_json:
 @click.option("--dyad", help="Only this pair of parties (e.g. USA-CHN).")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=1_000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of a table.")
-def candidates_list(db: Path, status: str, dyad: str | None, limit: int, as_json: bool) -> None:
+def candidates_list(db: Database, status: str, dyad: str | None, limit: int, as_json: bool) -> None:
     """List candidates by day, with what reported them.
 
     Example: diplo candidates list --status pending
@@ -520,7 +540,7 @@ def _field(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 @click.option("--reviewer", default="cli", show_default=True, help="Recorded as the event's writer.")
 @json_option
 def candidates_accept(
-    db: Path, candidate_id: str, channel: str, type_: str | None, fields: dict, reviewer: str, as_json: bool
+    db: Database, candidate_id: str, channel: str, type_: str | None, fields: dict, reviewer: str, as_json: bool
 ) -> None:
     """Append a candidate as an event (through the log's normal path; accepting twice appends once).
 
@@ -529,7 +549,7 @@ def candidates_accept(
     log, store = _queue(db)
     body = {**fields, "channel": channel, **({"type": type_} if type_ else {})}
     try:
-        accepted, created = store.accept(log, Projections(log), candidate_id, body, reviewer)
+        accepted, created = store.accept(log, open_projections(log), candidate_id, body, reviewer)
     except queue.ReviewError as error:
         raise click.ClickException(error.message) from None
     finally:
@@ -546,7 +566,7 @@ def candidates_accept(
 @click.argument("candidate_id")
 @click.option("--reason", required=True, help="Why it is rejected (e.g. 'wrong actors').")
 @click.option("--reviewer", default="cli", show_default=True)
-def candidates_reject(db: Path, candidate_id: str, reason: str, reviewer: str) -> None:
+def candidates_reject(db: Database, candidate_id: str, reason: str, reviewer: str) -> None:
     """Reject a candidate with a reason; it never reaches the log.
 
     Example: diplo candidates reject 6b0c... --reason "a different meeting"
@@ -558,3 +578,35 @@ def candidates_reject(db: Path, candidate_id: str, reason: str, reviewer: str) -
     except queue.ReviewError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"rejected {candidate_id}")
+
+
+def _url(_ctx: click.Context, _param: click.Parameter, value: str) -> Database:
+    try:
+        return database(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@cli.command()
+@click.option("--from", "source", required=True, callback=_url, help="The log to copy: a SQLite file or URL.")
+@click.option("--to", "target", required=True, callback=_url, help="Where to: a SQLite file or URL, empty or a prefix.")
+@json_option
+def migrate(source: Database, target: Database, as_json: bool) -> None:
+    """Copy a log to another database, every row as it is (seq, recorded_at, hash), then its tokens;
+    the target's projections are built from it. Run it again to copy what was appended since.
+
+    Example: diplo migrate --from sqlite:///data/diplo.db --to postgresql://diplo@db.internal/diplo
+    """
+    if str(source) == str(target):
+        raise click.ClickException("--from and --to name the same database")
+    with _progress() as progress:
+        task = progress.add_task("migrate", total=None)
+        result = migrate_log(source, target, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        click.echo(msgspec.json.encode(result).decode())
+        return
+    click.echo(
+        f"copied {plural(result.copied, 'event')} ({plural(result.already_there, 'event')} already there)"
+        f" and {plural(result.tokens, 'token')} from {describe(source)} to {describe(target)}"
+    )
+    click.echo(f"head seq {result.head.seq}, hash {result.head.hash}; the target's chain verifies")

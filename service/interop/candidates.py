@@ -1,6 +1,6 @@
 """The review queue: candidate events read from machine-coded datasets, kept apart from the log.
 
-Candidates live in two tables beside the log (never in it), created here with sqlite-utils:
+Candidates live in two tables beside the log (never in it), created here:
 ``candidates`` (one per development, with its review) and ``candidate_reports`` (each dataset row read,
 pointing at its candidate). Nothing reaches the log until a writer accepts a candidate; then it is
 appended through the log's normal path, with an id and an Idempotency-Key derived from the candidate's id,
@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
-from sqlite_utils import Database
 
 from events import EventLog, InvalidEvent, Receipt, decode_event
+from events.backends import connect_beside
 from events.catalog import EVENT_TYPES, Event, encode
 from events.errors import Conflict
 from events.log import IdempotencyKey
-from events.sqlite import connect
 from projections import Projections
 from projections.queries import was_known
 from service.interop.datasets import DATASET_NAMES, DATASET_URLS, Report, Skipped, dyad_key, read
@@ -124,73 +123,45 @@ def parse_dyad(value: str) -> frozenset[str]:
     return frozenset(parties)  # type: ignore[arg-type]
 
 
-def create_tables(conn: sqlite3.Connection) -> None:
-    db = Database(conn)
-    db["candidates"].create(  # type: ignore[union-attr]
-        {
-            "id": str,
-            "status": str,
-            "type": str,
-            "occurred_on": str,
-            "actor": str,
-            "recipient": str,
-            "dyad": str,
-            "dataset": str,
-            "origin_id": str,
-            "code": str,
-            "source": str,
-            "url": str,
-            "summary": str,
-            "fields": str,
-            "imported_at": str,
-            "imported_from": str,
-            "reviewed_by": str,
-            "reviewed_at": str,
-            "reason": str,
-            "event_id": str,
-            "channel": str,
-        },
-        pk="id",
-        not_null={"status", "type", "occurred_on", "actor", "recipient", "dyad", "dataset", "origin_id", "code"},
-        if_not_exists=True,
-        strict=True,
-    )
-    db["candidates"].create_index(["dyad", "type", "occurred_on"], if_not_exists=True)  # type: ignore[union-attr]
-    db["candidates"].create_index(["status", "occurred_on"], if_not_exists=True)  # type: ignore[union-attr]
-    db["candidate_reports"].create(  # type: ignore[union-attr]
-        {
-            "dataset": str,
-            "origin_id": str,
-            "candidate_id": str,
-            "dedup_key": str,
-            "occurred_on": str,
-            "code": str,
-            "source": str,
-            "url": str,
-            "line": int,
-            "imported_at": str,
-        },
-        pk=("dataset", "origin_id"),
-        not_null={"candidate_id", "dedup_key", "occurred_on", "code", "source"},
-        foreign_keys=[("candidate_id", "candidates", "id")],
-        if_not_exists=True,
-        strict=True,
-    )
-    db["candidate_reports"].create_index(["dedup_key"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
-    db["candidate_reports"].create_index(["candidate_id"], if_not_exists=True)  # type: ignore[union-attr]
+# SQLite's SQL (the log's connections translate it on PostgreSQL); the index names are those
+# sqlite-utils gave the tables first, so an existing database is left as it is.
+TABLES = """
+    CREATE TABLE IF NOT EXISTS candidates (
+        id TEXT PRIMARY KEY, status TEXT NOT NULL, type TEXT NOT NULL, occurred_on TEXT NOT NULL,
+        actor TEXT NOT NULL, recipient TEXT NOT NULL, dyad TEXT NOT NULL, dataset TEXT NOT NULL,
+        origin_id TEXT NOT NULL, code TEXT NOT NULL, source TEXT, url TEXT, summary TEXT, fields TEXT,
+        imported_at TEXT, imported_from TEXT, reviewed_by TEXT, reviewed_at TEXT, reason TEXT,
+        event_id TEXT, channel TEXT
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS idx_candidates_dyad_type_occurred_on ON candidates (dyad, type, occurred_on);
+    CREATE INDEX IF NOT EXISTS idx_candidates_status_occurred_on ON candidates (status, occurred_on);
+    CREATE TABLE IF NOT EXISTS candidate_reports (
+        dataset TEXT, origin_id TEXT, candidate_id TEXT NOT NULL REFERENCES candidates(id),
+        dedup_key TEXT NOT NULL, occurred_on TEXT NOT NULL, code TEXT NOT NULL, source TEXT NOT NULL,
+        url TEXT, line INTEGER, imported_at TEXT,
+        PRIMARY KEY (dataset, origin_id)
+    ) STRICT;
+    CREATE UNIQUE INDEX IF NOT EXISTS idx_candidate_reports_dedup_key ON candidate_reports (dedup_key);
+    CREATE INDEX IF NOT EXISTS idx_candidate_reports_candidate_id ON candidate_reports (candidate_id)
+"""
+
+
+def create_tables(conn: Any) -> None:
+    for statement in TABLES.split(";"):  # one at a time: executescript() would commit the caller's transaction
+        conn.execute(statement)
 
 
 class CandidateStore:
-    """The queue in the database file of the log (its own tables); a short connection per operation."""
+    """The queue in the database of the log (its own tables); a short connection per operation."""
 
     def __init__(self, path: str | Path):
-        self.path = str(path)
+        self.path = str(path)  # a SQLite file, or a PostgreSQL URL
         with self._connection() as conn:
             create_tables(conn)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path)
+        conn = connect_beside(self.path)
         try:
             yield conn
         finally:

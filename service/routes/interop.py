@@ -96,7 +96,7 @@ def _store(state: State) -> CandidateStore:
     """The queue of this app's database (its tables created on first use)."""
     store = state.get("candidate_store")
     if store is None:
-        store = state["candidate_store"] = CandidateStore(state.runtime.log.path)
+        store = state["candidate_store"] = CandidateStore(state.runtime.settings.db)
     return store
 
 
