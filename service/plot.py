@@ -18,6 +18,7 @@ from projections.queries import Mark, Reading
 SYMBOLS = {"active": "●", "agreed": "◇", "restricted": "◐", "suspended": "▲", "closed": "■", "unknown": "?"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 KIND_WORDS = {"meeting": "meeting", "contact": "contact", "cancellation": "cancelled", "measure": "measure"}
+LAST_LABEL_X = 96.0  # percent of the width
 PLURALS = {"meeting": "meetings", "contact": "contacts", "cancellation": "cancellations", "measure": "measures"}
 
 
@@ -107,26 +108,31 @@ def axis(window: Window) -> list[Tick]:
                     wide_only=labelled and year % 5 != 0 and years > 8,
                 )
             )
-        return ticks
-    step = 1 if years <= 1.5 else 3  # quarters beyond 18 months
+        return _room_for_labels(ticks)
+    step = 1 if years <= 1 else 2 if years <= 2 else 3  # every month labelled up to a year, then fewer
     ticks = []
     month = dt.date(window.start.year, window.start.month, 1)
     if month < window.start:
         month = _next_month(month)
     while month <= window.end:
-        if (month.month - 1) % step == 0:
-            january = month.month == 1
-            ticks.append(
-                Tick(
-                    x=window.x(month),
-                    day=month,
-                    label=str(month.year) if january else MONTHS[month.month - 1],
-                    major=january,
-                    wide_only=not january and years > 0.6,
-                )
+        january = month.month == 1
+        labelled = january or (month.month - 1) % step == 0
+        ticks.append(
+            Tick(
+                x=window.x(month),
+                day=month,
+                label=(str(month.year) if january else MONTHS[month.month - 1]) if labelled else None,
+                major=january,
+                wide_only=not january and years > 0.6,
             )
+        )
         month = _next_month(month)
-    return ticks
+    return _room_for_labels(ticks)
+
+
+def _room_for_labels(ticks: list[Tick]) -> list[Tick]:
+    """A label starts just right of its tick: none for a tick too close to the right end to hold it."""
+    return [msgspec.structs.replace(t, label=None) if t.x > LAST_LABEL_X else t for t in ticks]
 
 
 def _next_month(day: dt.date) -> dt.date:

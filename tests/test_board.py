@@ -108,14 +108,18 @@ def test_the_axis_has_a_tick_each_year_and_months_when_zoomed() -> None:
         ("2022", round(1461 / 1643 * 100, 3)),
     ]
     months = plot.axis(plot.Window(dt.date(2021, 11, 15), dt.date(2022, 3, 1)))
-    assert [t.label for t in months] == ["Dec", "2022", "Feb", "Mar"]
     assert [t.day for t in months] == [
         dt.date(2021, 12, 1),
         dt.date(2022, 1, 1),
         dt.date(2022, 2, 1),
         dt.date(2022, 3, 1),
     ]
+    assert [t.label for t in months] == ["Dec", "2022", "Feb", None]  # no room right of the last tick for its label
     assert months[-1].x == 100.0
+    # Over 18 months every month has a tick, every other one a label (and each January its year).
+    longer = plot.axis(plot.Window(dt.date(2021, 1, 1), dt.date(2022, 6, 30)))
+    assert len(longer) == 18
+    assert [t.label for t in longer if t.label] == ["2021", "Mar", "May", "Jul", "Sep", "Nov", "2022", "Mar", "May"]
 
 
 # -- the board: summary, filters, set by -----------------------------------------------------------------

@@ -336,6 +336,7 @@ def _changes_page(period: changes.Period, found: changes.Changes) -> Template:
     context = {
         "period": period,
         "changes": board.printable(msgspec.to_builtins(found)),
+        "symbols": plot.SYMBOLS,
         "today": _today(),
         "known_at_input": period.known_at[:19] if period.known_at else None,
         "known_from_input": period.known_from[:19] if period.known_from else None,
