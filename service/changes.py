@@ -33,7 +33,6 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
     known_at: str | None = None
     known_from: str | None = None
     known_to: str | None = None
-    as_of: dt.date | None = None  # the learned mode: the day whose status is compared (today if none)
 
     @property
     def learned(self) -> bool:
@@ -113,7 +112,6 @@ class Changes(msgspec.Struct, kw_only=True):
     known_at: str | None = None
     known_from: str | None = None
     known_to: str | None = None
-    as_of: dt.date | None = None
     status_changes: list[StatusChange] = []
     meetings: list[MeetingHeld] = []
     measures: list[MeasureChange] = []
@@ -143,7 +141,6 @@ def changes(projections: Projections, period: Period) -> Changes:
         known_at=period.known_at,
         known_from=period.known_from,
         known_to=period.known_to,
-        as_of=period.as_of,
         status_changes=status_changes(projections, period, names),
         meetings=[
             MeetingHeld(channel=r.row.channel, name=names.get(r.row.channel), on=r.event.occurred_on, event=ref(r))

@@ -285,7 +285,10 @@ class ChangesController(Controller):
         known_to: Annotated[
             str | None, Parameter(description="Learned by this moment (default: now)", max_length=60)
         ] = None,
-        as_of: AsOf = None,
+        as_of: Annotated[
+            str | None,
+            Parameter(description="Not taken here (400): name the span of days with from and to", max_length=40),
+        ] = None,
     ) -> Response[changes.Changes]:
         """What changed between ``from`` and ``to`` (days, both included; default the year to today), as known at
         ``known_at``: channels whose status changed, meetings held, measures imposed, modified, suspended or lifted,
@@ -309,6 +312,8 @@ def _period(
     as_of: str | None,
 ) -> changes.Period:
     """The question asked of /changes: two days of valid time, or two moments of transaction time."""
+    if as_of:  # declared only to say so: a span of days is asked with from and to
+        raise bad_request("as_of: /changes asks about a span of days; name it with from and to", "as_of")
     if known_from or known_to:
         for value, field in ((start, "from"), (end, "to"), (known_at, "known_at")):
             if value:
@@ -322,9 +327,7 @@ def _period(
             raise bad_request("known_from: needed with known_to (the moment to compare with)", "known_from")
         if high is not None and high <= low:
             raise bad_request(f"known_from: {low} is not before known_to: {high}", "known_from")
-        return changes.Period(known_from=low, known_to=high, as_of=_day(as_of, "as_of"))
-    if as_of:
-        raise bad_request("as_of: only with known_from/known_to; from and to already name the days", "as_of")
+        return changes.Period(known_from=low, known_to=high)
     high = _day(end, "to") or _today()
     low = _day(start, "from") or plot.years_before(high, 1)
     if low > high:
