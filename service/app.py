@@ -18,6 +18,7 @@ from service.auth import FailureBrake
 from service.metrics import GROUP_SIZE, MetricsController, prometheus_config
 from service.routes.channels import ChannelController, RegisterController
 from service.routes.events import EventController
+from service.routes.interop import InteropController
 from service.routes.system import SystemController
 from service.routes.web import ChangesController, WebController
 from service.runtime import ensure_admin_token, open_runtime
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             EventController,
+            InteropController,
             ChannelController,
             RegisterController,
             SystemController,

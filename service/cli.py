@@ -19,6 +19,9 @@ from events.sqlite import connect
 from projections import Projections
 from projections.queries import upcoming_only
 from service import logs, tokens
+from service.interop import candidates as queue
+from service.interop import exports
+from service.interop.datasets import DATASETS, DatasetError
 from service.loading import LoadError, load_file
 from service.loading import export as export_log
 from service.schemas import ChannelOut, ChannelsOut
@@ -140,19 +143,44 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
 @cli.command()
 @db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
-def export(db: Path, output: Path | None) -> None:
-    """Write the whole log as JSON Lines in seq order (load takes it back, same hashes).
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["log", *exports.FORMATS]),
+    default="log",
+    show_default=True,
+    help="log: the log itself; plover: PLOVER JSON Lines; icews: dyadic CSV; panel: dyad-month panel CSV.",
+)
+@click.option("--as-of", callback=_date, help="plover, icews, panel: the world on this day (YYYY-MM-DD).")
+@click.option("--known-at", callback=_instant, help="plover, icews, panel: as the log stood at this moment.")
+def export(db: Path, output: Path | None, fmt: str, as_of: dt.date | None, known_at: str | None) -> None:
+    """Write the whole log as JSON Lines in seq order (load takes it back, same hashes),
+    or the record in a format event-data tools load (see "Working with event data" in the README).
 
-    Example: diplo export -o log.jsonl
+    Example: diplo export -o log.jsonl; diplo export --format panel --as-of 2025-12-31 -o panel.csv
     """
+    if fmt == "log" and (as_of or known_at):
+        raise click.UsageError(
+            "--as-of and --known-at apply to --format plover, icews and panel; the log is exported whole"
+        )
     log = SQLiteLog(db)
     try:
-        if output is None:
-            count = export_log(log, sys.stdout.buffer)
-        else:
-            with output.open("wb") as handle:
+        handle = sys.stdout.buffer if output is None else output.open("wb")
+        try:
+            if fmt == "log":
                 count = export_log(log, handle)
-        console.print(f"exported {plural(count, 'event')}")
+                noun = "event"
+            else:
+                snapshot = exports.Snapshot(log, Projections(log), as_of, known_at)
+                count = -1 if fmt != "plover" else 0  # the CSVs' header line is not a record
+                for line in exports.lines(fmt, snapshot):
+                    handle.write(line)
+                    count += 1
+                noun = "record" if fmt == "plover" else "row"
+        finally:
+            if output is not None:
+                handle.close()
+        console.print(f"exported {plural(count, noun)}")
     finally:
         log.close()
 
@@ -384,3 +412,145 @@ def restore(db: Path, source: Path, force: bool, as_json: bool) -> None:
     else:
         click.echo(f"restored {plural(head.seq, 'event')} into {db}")
         click.echo(f"head hash {head.hash}")
+
+
+@cli.group()
+def candidates() -> None:
+    """The review queue: candidate events from POLECAT, ICEWS or GDELT files, accepted or rejected by a reviewer."""
+
+
+def _queue(db: Path) -> tuple[SQLiteLog, queue.CandidateStore]:
+    log = SQLiteLog(db)  # creates and migrates the database if needed
+    return log, queue.CandidateStore(db)
+
+
+@candidates.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(DATASETS), required=True, help="The dataset's file format.")
+@click.option(
+    "--dyad", help="Keep only rows between these two parties (e.g. USA-CHN); default: parties with a channel."
+)
+@json_option
+def candidates_import(db: Path, file: Path, fmt: str, dyad: str | None, as_json: bool) -> None:
+    """Read a dataset file and queue its rows between parties that have a channel (or --dyad) as candidates.
+
+    Duplicates are dropped, near-duplicates across sources kept as more reports of one candidate;
+    nothing reaches the log until accepted. Example: diplo candidates import week.tsv --format polecat
+    """
+    log, store = _queue(db)
+    try:
+        dyads = [queue.parse_dyad(dyad)] if dyad is not None else queue.channel_dyads(Projections(log))
+        result = store.import_file(file, fmt, dyads)
+    except queue.ReviewError as error:
+        raise click.BadParameter(error.message, param_hint="--dyad") from None
+    except DatasetError as error:
+        raise click.ClickException(f"{file}: {error} (nothing was imported)") from None
+    finally:
+        log.close()
+    if as_json:
+        click.echo(msgspec.json.encode(result).decode())
+        return
+    why = {"code": "code diplo does not record", "party": "party unknown", "date": "no date", "self": "one party"}
+    skipped = ", ".join(f"{n:,} {why.get(k, k)}" for k, n in sorted(result.skipped.items())) or "none"
+    console.print(
+        f"{file}: {plural(result.rows, 'row')}; {plural(result.candidates, 'new candidate')},"
+        f" {result.merged:,} merged into earlier candidates, {plural(result.duplicates, 'duplicate')} dropped,"
+        f" {result.already_imported:,} already imported, {result.other_dyad:,} between other parties;"
+        f" not read: {skipped}",
+        markup=False,
+    )
+
+
+@candidates.command("list")
+@db_option
+@click.option("--status", type=click.Choice([*queue.STATUSES, "all"]), default="pending", show_default=True)
+@click.option("--dyad", help="Only this pair of parties (e.g. USA-CHN).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of a table.")
+def candidates_list(db: Path, status: str, dyad: str | None, limit: int, as_json: bool) -> None:
+    """List candidates by day, with what reported them.
+
+    Example: diplo candidates list --status pending
+    """
+    log, store = _queue(db)
+    log.close()
+    try:
+        pair = queue.parse_dyad(dyad) if dyad else None
+    except queue.ReviewError as error:
+        raise click.BadParameter(error.message, param_hint="--dyad") from None
+    found = store.listing(None if status == "all" else status, pair, limit)
+    if as_json:
+        for candidate in found:
+            click.echo(msgspec.json.encode(candidate).decode())
+        return
+    table = Table(title=f"{plural(len(found), 'candidate')} ({status})")
+    for column in ("id", "day", "parties", "type", "reports", "status", "summary"):
+        table.add_column(column)
+    for c in found:
+        reports = "; ".join(f"{r.dataset} {r.code} {r.source}" for r in c.reports)
+        table.add_row(c.id, c.occurred_on, f"{c.actor}-{c.recipient}", c.type, reports, c.status, c.summary)
+    Console(width=None if console.is_terminal else 200).print(table)
+
+
+def _field(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
+    """NAME=VALUE pairs; a VALUE that is JSON (a list, a number) is read as JSON, else as text."""
+    fields: dict[str, object] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE (e.g. reason='called off')")
+        try:
+            fields[name] = json.loads(value) if value[:1] in "[{" else value
+        except json.JSONDecodeError:
+            raise click.BadParameter(f"{name}: {value!r} is not valid JSON") from None
+    return fields
+
+
+@candidates.command("accept")
+@db_option
+@click.argument("candidate_id")
+@click.option("--channel", required=True, help="The channel the event belongs to.")
+@click.option("--type", "type_", help="Another event type than the one the dataset's code maps to.")
+@click.option("--field", "fields", multiple=True, callback=_field, help="NAME=VALUE for a field of the event.")
+@click.option("--reviewer", default="cli", show_default=True, help="Recorded as the event's writer.")
+@json_option
+def candidates_accept(
+    db: Path, candidate_id: str, channel: str, type_: str | None, fields: dict, reviewer: str, as_json: bool
+) -> None:
+    """Append a candidate as an event (through the log's normal path; accepting twice appends once).
+
+    Example: diplo candidates accept 6b0c... --channel us-cn-mmca --field level=working
+    """
+    log, store = _queue(db)
+    body = {**fields, "channel": channel, **({"type": type_} if type_ else {})}
+    try:
+        accepted, created = store.accept(log, Projections(log), candidate_id, body, reviewer)
+    except queue.ReviewError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        log.close()
+    if as_json:
+        click.echo(msgspec.json.encode(accepted).decode())
+        return
+    verb = "appended" if created else "already in the log as"
+    click.echo(f"{verb} event {accepted.receipt.id} (seq {accepted.receipt.seq}) on {channel}")
+
+
+@candidates.command("reject")
+@db_option
+@click.argument("candidate_id")
+@click.option("--reason", required=True, help="Why it is rejected (e.g. 'wrong actors').")
+@click.option("--reviewer", default="cli", show_default=True)
+def candidates_reject(db: Path, candidate_id: str, reason: str, reviewer: str) -> None:
+    """Reject a candidate with a reason; it never reaches the log.
+
+    Example: diplo candidates reject 6b0c... --reason "a different meeting"
+    """
+    log, store = _queue(db)
+    log.close()
+    try:
+        store.reject(candidate_id, reason, reviewer)
+    except queue.ReviewError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"rejected {candidate_id}")

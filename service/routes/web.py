@@ -11,7 +11,6 @@ import msgspec
 from feedgen.feed import FeedGenerator
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Template
 
@@ -21,7 +20,7 @@ from events.parties import party_problem
 from projections.amendments import AMENDMENT_TYPES
 from service import board, changes, channel_view, plot
 from service.auth import require
-from service.problems import Problem, bad_request
+from service.problems import bad_request, documented
 from service.routes.params import AsOf, as_of_date
 
 # Scripts and styles only from this origin: no inline script, no CDN.
@@ -269,7 +268,12 @@ class ChangesController(Controller):
         "/",
         sync_to_thread=False,
         responses={
-            400: ResponseSpec(Problem, description="A parameter is not valid", media_type="application/problem+json")
+            400: documented(
+                400,
+                "A parameter is not valid",
+                "from: 2024-02-30 is not a calendar date in YYYY-MM-DD form",
+                field="from",
+            )
         },
     )
     def changes(
