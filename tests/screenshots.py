@@ -16,7 +16,7 @@ from live import LiveServer  # noqa: E402
 
 DOCS = Path(__file__).parent.parent / "docs"
 PAGES = {
-    "board.png": "/?as_of=2023-06-01",
+    "board.png": "/?as_of=2023-06-01&dyad=CHN-USA",
     "channel.png": "/channels/{channel}",
     "changes.png": "/changes?from=2023-01-01&to=2023-12-31",
 }
