@@ -159,7 +159,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "sanction_applied": _event(
         "sanction_applied",
-        "us-cn-sanctions",
+        "us-cn-defense-ministers",
         "2018-09-20",
         "State Department sanctions the CMC Equipment Development Department and its director Li Shangfu"
         " under CAATSA section 231",
@@ -175,7 +175,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "sanction_lifted": _event(
         "sanction_lifted",
-        "us-cn-sanctions",
+        "us-cn-defense-ministers",
         "2023-11-16",
         "Commerce removes the Ministry of Public Security's Institute of Forensic Science from the Entity List,"
         " part of the Woodside fentanyl deal",
@@ -215,7 +215,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "measure_imposed": _event(
         "measure_imposed",
-        "us-cn-sanctions",
+        "us-cn-trade",
         "2025-03-10",
         "China's extra tariffs of up to 15% on US farm products take effect",
         _source(
@@ -234,7 +234,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "measure_modified": _event(
         "measure_modified",
-        "us-cn-sanctions",
+        "us-cn-trade",
         "2025-04-10",
         "The US reciprocal tariff on imports from China is raised to 125%",
         _source(
@@ -247,7 +247,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "measure_suspended": _event(
         "measure_suspended",
-        "us-cn-sanctions",
+        "us-cn-trade",
         "2025-05-14",
         "After Geneva, 24 points of the US reciprocal tariff on China are suspended for 90 days; 10% remains",
         _source(
@@ -260,7 +260,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     ),
     "measure_lifted": _event(
         "measure_lifted",
-        "us-cn-sanctions",
+        "us-cn-trade",
         "2025-11-10",
         "After Busan, China removes its March tariffs on US farm products",
         _source("https://bdnews24.com/business/8b4f5bed43ab", "bdnews24.com (Reuters)", "2025-11-06"),
