@@ -49,9 +49,9 @@ def parse_known_at(value: str) -> str:
         match = RFC3339_TEXT.fullmatch(value)
         if not match:
             raise ValueError
-        day, time, fraction, zone = match.groups()
+        date_text, time_text, fraction, zone = match.groups()
         zone = "+00:00" if zone in "Zz" else zone
-        stamp = dt.datetime.fromisoformat(f"{day}T{time}{(fraction or '')[:7]}{zone}")
+        stamp = dt.datetime.fromisoformat(f"{date_text}T{time_text}{(fraction or '')[:7]}{zone}")
     except ValueError:
         raise ValueError(
             f"known_at: {value!r} is not an RFC 3339 timestamp (e.g. 2024-01-01T12:00:00Z) or a YYYY-MM-DD date"

@@ -126,9 +126,9 @@ class GroupView:
         for index, (event, body) in enumerate(zip(events, bodies, strict=True)):
             event_id = str(event.id)
             try:
-                earlier = new.get(event_id) or self._repeat(event_id, body, index)
-                if earlier is not None:
-                    receipts.append(receipt(earlier, created=earlier.id in new))
+                stored = new.get(event_id) or self._repeat(event_id, body, index)
+                if stored is not None:
+                    receipts.append(receipt(stored, created=stored.id in new))
                     continue
                 version = versions[event.channel]
                 self._check_fits(event, version, new, established)

@@ -103,7 +103,8 @@ def effective_dates(rows: Iterable[StoredEvent]) -> dict[str, tuple[str, dt.date
     themselves are not folded, so they are left out.
     """
     ordered = sorted(rows, key=lambda r: r.seq)
-    retracted = {str(e.target_id) for e in (r.event() for r in ordered if r.type == "event_retracted")}
+    retractions = (r.event() for r in ordered if r.type == "event_retracted")
+    retracted = {str(e.target_id) for e in retractions if isinstance(e, EventRetracted)}
     dates = {r.id: (r.type, dt.date.fromisoformat(r.occurred_on)) for r in ordered if r.type not in AMENDMENT_TYPES}
     for row in ordered:
         if row.type != "event_corrected" or row.id in retracted:

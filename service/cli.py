@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import msgspec
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from events import LogError, SQLiteLog, clock
@@ -125,8 +125,12 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
             for path in files:
                 lines = sum(1 for _ in path.open("rb"))
                 task = progress.add_task(path.name, total=lines)
+
+                def advance(done: int, task: TaskID = task) -> None:
+                    progress.advance(task, done)
+
                 try:
-                    result = load_file(log, path, writer="cli", progress=lambda n, t=task: progress.advance(t, n))
+                    result = load_file(log, path, writer="cli", progress=advance)
                 except LoadError as error:
                     console.print(f"[red]error[/red] {error} (nothing of this file was loaded)")
                     sys.exit(1)

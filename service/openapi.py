@@ -29,7 +29,7 @@ def _event_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _union(types: list[type]) -> Any:
-    union = types[0]
+    union: Any = types[0]
     for t in types[1:]:
         union = union | t
     return union

@@ -336,7 +336,7 @@ def panel_rows(snapshot: Snapshot, today: dt.date | None = None) -> list[dict[st
             channels[pair].append(state)
     counts: dict[tuple[str, str], dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for _row, event in snapshot.events():
-        column = COUNTED.get(event.__struct_config__.tag)
+        column = COUNTED.get(str(event.__struct_config__.tag))
         if column is None:
             continue
         for pair in dyads(snapshot.parties(event.channel), []):
