@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from events.catalog import party_list
+from events.catalog import CommitmentMade, CommitmentStatus, EventCorrected, EventRetracted, party_list
 from projections import Interval, Projections
 from projections.amendments import AMENDMENT_TYPES
 from projections.queries import Reading
@@ -44,9 +44,9 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
         return self.known_to if self.learned else self.known_at
 
     def selects(self, reading: Reading) -> bool:
-        if self.learned:
+        if self.known_from is not None:  # what was learned: recorded after known_from, by known_to
             recorded = reading.row.recorded_at
-            return recorded > self.known_from and (self.known_to is None or recorded <= self.known_to)  # type: ignore[operator]
+            return recorded > self.known_from and (self.known_to is None or recorded <= self.known_to)
         return _within(reading.event.occurred_on, self)
 
 
@@ -233,36 +233,43 @@ def measure_changes(projections: Projections, period: Period) -> list[MeasureCha
 def commitment_changes(projections: Projections, period: Period) -> list[CommitmentChange]:
     """Commitments made in the period, and statuses found in it (kept, partly kept, broken, withdrawn)."""
     readings = _readings(projections, ["commitment_made", "commitment_status"], period.moment)
-    made = {r.row.id: r for r in readings if r.row.type == "commitment_made"}
+    made = {r.row.id: r.event for r in readings if isinstance(r.event, CommitmentMade)}
     found = []
     for reading in readings:
-        if not period.selects(reading):
-            continue
         event = reading.event
-        target = made.get(str(getattr(event, "target_id", reading.row.id)))
-        if target is None:
+        if not period.selects(reading) or not isinstance(event, CommitmentMade | CommitmentStatus):
+            continue
+        commitment_id = reading.row.id if isinstance(event, CommitmentMade) else str(event.target_id)
+        commitment = made.get(commitment_id)
+        if commitment is None:
             continue  # a status of a commitment retracted (or not known) by then
         found.append(
             CommitmentChange(
                 channel=reading.row.channel,
-                action="made" if reading.row.type == "commitment_made" else event.status,  # type: ignore[attr-defined]
+                action="made" if isinstance(event, CommitmentMade) else event.status,
                 on=event.occurred_on,
-                by=party_list(target.event.by),  # type: ignore[attr-defined]
-                text=target.event.text,  # type: ignore[attr-defined]
-                commitment_id=target.row.id,
+                by=party_list(commitment.by),
+                text=commitment.text,
+                commitment_id=commitment_id,
                 event=ref(reading),
             )
         )
     return found
 
 
+def _target(reading: Reading) -> str:
+    """The id a correction or retraction is about ('' for any other event: never a stored id)."""
+    event = reading.event
+    return str(event.target_id) if isinstance(event, EventCorrected | EventRetracted) else ""
+
+
 def corrections(projections: Projections, period: Period) -> list[Correction]:
     """Corrections and retractions recorded in the learning window (those retracted since left out)."""
     found = _selected(projections, period, AMENDMENT_TYPES)
-    targets = _by_id(projections, (str(r.event.target_id) for r in found), period.moment)  # type: ignore[attr-defined]
+    targets = _by_id(projections, (_target(r) for r in found), period.moment)
     result = []
     for reading in found:
-        target_id = str(reading.event.target_id)  # type: ignore[attr-defined]
+        target_id = _target(reading)
         target = targets.get(target_id)
         result.append(
             Correction(

@@ -7,6 +7,7 @@ import datetime as dt
 
 import msgspec
 
+from events.catalog import EventCorrected, EventRetracted
 from events.log import EventLog
 from events.parties import party_name
 from projections import ChannelState, Commitment, Measure, Projections
@@ -136,8 +137,9 @@ def _events(
     readings = projections.as_known(log.read(channel=channel), known_at)
     amendments: dict[str, list[Amendment]] = {}
     for reading in sorted(readings.values(), key=lambda r: r.row.seq):
-        if reading.row.type in AMENDMENT_TYPES and not reading.retracted:
-            target = str(reading.event.target_id)  # type: ignore[attr-defined]
+        event = reading.event
+        if isinstance(event, EventCorrected | EventRetracted) and not reading.retracted:
+            target = str(event.target_id)
             amendments.setdefault(target, []).append(
                 Amendment(
                     id=reading.row.id,
