@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import msgspec
 import structlog
@@ -20,6 +21,23 @@ from projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
 from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
 from projections.state import STATE_DECODER, ChannelState, fold, unknown_as_of
 from projections.timeline import Interval, intervals
+
+# The events a timeline marks, by kind; old sanction events count as measures, as the register upcasts them.
+MARK_KINDS = {
+    "meeting_held": "meeting",
+    "contact_made": "contact",
+    "talks_cancelled": "cancellation",
+    **{t: "measure" for t in MEASURE_TYPES},
+}
+
+
+class Mark(NamedTuple):
+    """Events of one kind in one period of a channel's timeline: how many, and the first (valid-time order)."""
+
+    period_start: dt.date
+    kind: str
+    count: int
+    first_event_id: str
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,6 +219,43 @@ class Projections:
         if answer is None or answer.established_on is None:  # nothing yet, or only events before it began
             answer = unknown_as_of(state)
         return states, answer
+
+    def marks(
+        self,
+        channel: str,
+        known_at: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        buckets: int | None = None,
+    ) -> list[Mark]:
+        """The channel's meetings, contacts, cancellations and measures on [start, end], as amended as known at
+        ``known_at`` (retracted ones left out), counted per kind in periods: each day for ``buckets=None``,
+        else ``buckets`` equal periods of [start, end] (of the marked days when not given). Sorted by period, kind.
+
+        A simple fold of the channel's rows; the same answer may come from a faster store."""
+        if buckets is not None and buckets < 1:
+            raise ValueError("buckets must be at least 1")
+        rows = read_channel_types(self.log.reader(), channel, tuple(MARK_KINDS))
+        found = sorted(
+            (r.event.occurred_on, r.row.seq, MARK_KINDS[r.row.type], r.row.id)
+            for r in self.as_known(rows, known_at).values()
+            if not r.retracted
+            and (start is None or r.event.occurred_on >= start)
+            and (end is None or r.event.occurred_on <= end)
+        )
+        if not found or (start is not None and end is not None and end < start):
+            return []
+        low = start or found[0][0]
+        span = ((end or found[-1][0]) - low).days + 1
+        counted: dict[tuple[dt.date, str], list] = {}
+        for day, _, kind, event_id in found:
+            period = day
+            if buckets is not None:  # period i holds the offsets o with i <= o * buckets / span < i + 1
+                index = (day - low).days * buckets // span
+                period = low + dt.timedelta(days=-(-index * span // buckets))
+            entry = counted.setdefault((period, kind), [0, event_id])
+            entry[0] += 1
+        return [Mark(period, kind, n, first) for (period, kind), (n, first) in sorted(counted.items())]
 
     # -- events as views show them ----------------------------------------------
     def as_known(self, rows: Sequence[StoredEvent], known_at: str | None = None) -> dict[str, Reading]:

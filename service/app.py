@@ -20,7 +20,7 @@ from service.routes.channels import ChannelController, RegisterController
 from service.routes.events import EventController
 from service.routes.interop import InteropController
 from service.routes.system import SystemController
-from service.routes.web import WebController
+from service.routes.web import ChangesController, WebController
 from service.runtime import ensure_admin_token, open_runtime
 from service.settings import Settings
 from service.stream import Broadcaster
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SystemController,
             MetricsController,
             WebController,
+            ChangesController,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         on_startup=[start],

@@ -170,6 +170,12 @@ EDGES = {
     "limit": NUMBERS,
     "channel": WORDS,
     "type": WORDS,
+    "known_from": INSTANTS,
+    "known_to": INSTANTS,
+    "party": st.sampled_from(["USA", "usa", "CHN", "XXX", "EU", "%"]),
+    "dyad": st.sampled_from(["CHN-USA", "USA-CHN", "USA", "USA-ZZZ", "CHN-USA-RUS", "-"]),
+    "status": st.sampled_from(["active", "suspended", "dormant", "unknown", "Active", ""]),
+    "kind": st.sampled_from(["military", "arms-control", "naval", ""]),
 }
 VALUES = st.one_of(  # anything at all, as raw bytes
     st.binary(max_size=40),
@@ -198,20 +204,22 @@ SEGMENTS = st.one_of(  # never "stream": /events/stream is the endless route, dr
     VALUES.map(lambda value: quote_from_bytes(value, safe="")).filter(lambda segment: segment != "stream"),
 )
 TIMES = ["as_of", "known_at"]
+BOARD = ["party", "dyad", "status", "kind", "from", "to"]  # the board's filters and timeline window
 ROUTES = {  # each GET route with the query parameters it reads; the others get everything anyway
-    "/": TIMES,
-    "/board/table": TIMES,
+    "/": [*TIMES, *BOARD],
+    "/board/table": [*TIMES, *BOARD],
     "/feed.atom": sorted(EDGES),
     "/events": ["after", "limit", "channel", "type", "from", "to"],
     "/events/{}": sorted(EDGES),
     "/channels": TIMES,
-    "/channels/{}": TIMES,
+    "/channels/{}": [*TIMES, "from", "to"],  # a browser's channel page reads its timeline window too
     "/channels/{}/timeline": ["known_at"],
     "/sanctions": TIMES,
     "/commitments": ["channel", *TIMES],
     "/log/head": sorted(EDGES),
     "/health": sorted(EDGES),
     "/measures": TIMES,
+    "/changes": ["from", "to", "known_at", "known_from", "known_to", "as_of"],
     "/exports/{}": TIMES,
     "/candidates": sorted(EDGES),
     "/candidates/{}": sorted(EDGES),

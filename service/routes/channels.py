@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
@@ -14,6 +14,7 @@ from projections import Commitment
 from service.auth import require
 from service.problems import bad_request, documented, not_found
 from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
+from service.routes.web import channel_page
 from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionOut, SanctionsOut, TimelineOut
 
 ChannelSlug = Annotated[
@@ -80,13 +81,26 @@ class ChannelController(Controller):
         return ChannelsOut(as_of=day, known_at=moment, channels=[ChannelOut.of(s, day, moment) for s in states])
 
     @get("/{channel:str}", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
-    def channel(self, state: State, channel: ChannelSlug, as_of: AsOf = None, known_at: KnownAt = None) -> ChannelOut:
-        """One channel's state: status, since when, meetings, the event that set it."""
+    def channel(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        channel: ChannelSlug,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+    ) -> Response[ChannelOut]:
+        """One channel's state: status, since when, meetings, the event that set it.
+
+        A browser (Accept: text/html) gets the channel's page: its timeline, events, officials and registers."""
+        if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
+            page = channel_page(state, channel, request.query_params)
+            if page is not None:
+                return page  # a Template is a Response
         day, moment = as_of_date(as_of), known_at_instant(known_at)
         found = state.runtime.projections.channel_state(channel, day, moment)
         if found is None:
             raise _unknown_channel(channel, moment)
-        return ChannelOut.of(found, day, moment)
+        return Response(ChannelOut.of(found, day, moment))
 
     @get("/{channel:str}/timeline", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
     def timeline(self, state: State, channel: ChannelSlug, known_at: KnownAt = None) -> TimelineOut:
