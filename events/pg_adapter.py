@@ -129,7 +129,8 @@ def _words(toks: Iterable[Token]) -> list[str]:
 
 def split_statements(script: str) -> list[str]:
     """The statements of a script, split at semicolons outside quotes."""
-    statements, current = [], []
+    statements: list[str] = []
+    current: list[Token] = []
     for tok in tokens(script):
         if tok == ("other", ";"):
             statements.append("".join(t for _, t in current))

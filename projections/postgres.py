@@ -16,6 +16,7 @@ from typing import Any
 from events.sqlite import read_rows
 from projections import replay, tables
 from projections.queries import Projections
+from projections.replay import Drift, Progress, ReplayStats  # by name: the method ``replay`` hides the module
 
 REPLAY_LOCK = 0x6469706C6F02  # "diplo" 02: one replay or check at a time, on any server
 
@@ -30,7 +31,7 @@ class ServerProjections(Projections):
         finally:
             conn.stream = False
 
-    def replay(self, progress: replay.Progress | None = None) -> replay.ReplayStats:
+    def replay(self, progress: Progress | None = None) -> ReplayStats:
         session = self.log.session()  # type: ignore[attr-defined]
         try:
             session.execute("SELECT pg_advisory_lock(?)", (REPLAY_LOCK,))  # released when the session ends
@@ -43,7 +44,7 @@ class ServerProjections(Projections):
         self.last_replay = stats
         return stats
 
-    def _swap(self, conn: Any, stats: replay.ReplayStats, sanctions_key: str) -> replay.ReplayStats:
+    def _swap(self, conn: Any, stats: ReplayStats, sanctions_key: str) -> ReplayStats:
         """Under the append lock: the new tables replace the old, then take the rows appended since the build."""
         for table in tables.PROJECTION_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -56,7 +57,7 @@ class ServerProjections(Projections):
             checkpoint = rows[-1].seq
         return stats
 
-    def check(self, progress: replay.Progress | None = None) -> tuple[replay.ReplayStats, list[replay.Drift]]:
+    def check(self, progress: Progress | None = None) -> tuple[ReplayStats, list[Drift]]:
         session = self.log.session()  # type: ignore[attr-defined]
         try:
             session.execute("SELECT pg_advisory_lock(?)", (REPLAY_LOCK,))

@@ -239,7 +239,7 @@ def build(
 
 def counts(states: list[ChannelState], flags: dict[str, bool]) -> list[tuple[str, int]]:
     """How many channels have each status (unknown only when some do), then how many are dormant."""
-    by_status = Counter(s.status for s in states)
+    by_status: Counter[str] = Counter(s.status for s in states)
     shown = [(status, by_status[status]) for status in STATUSES if status != "unknown" or by_status[status]]
     return [*shown, ("dormant", sum(flags.values()))]
 

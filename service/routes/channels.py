@@ -95,7 +95,7 @@ class ChannelController(Controller):
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
             page = channel_page(state, channel, request.query_params)
             if page is not None:
-                return page  # a Template is a Response
+                return page  # type: ignore[return-value]  # a Template is a Response to litestar, not to mypy
         day, moment = as_of_date(as_of), known_at_instant(known_at)
         found = state.runtime.projections.channel_state(channel, day, moment)
         if found is None:

@@ -20,6 +20,7 @@ from events.parties import party_problem
 from projections.amendments import AMENDMENT_TYPES
 from service import board, changes, channel_view, plot
 from service.auth import require
+from service.changes import Changes  # by name: the handler ``changes`` hides the module in its class
 from service.problems import bad_request, documented
 from service.routes.params import AsOf, as_of_date
 
@@ -293,7 +294,7 @@ class ChangesController(Controller):
             str | None,
             Parameter(description="Not taken here (400): name the span of days with from and to", max_length=40),
         ] = None,
-    ) -> Response[changes.Changes]:
+    ) -> Response[Changes]:
         """What changed between ``from`` and ``to`` (days, both included; default the year to today), as known at
         ``known_at``: channels whose status changed, meetings held, measures imposed, modified, suspended or lifted,
         commitments made or found kept or broken, each with its event. With ``known_from`` (and ``known_to``,
@@ -303,7 +304,7 @@ class ChangesController(Controller):
         period = _period(start, end, known_at, known_from, known_to, as_of)
         found = changes.changes(state.runtime.projections, period)
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
-            return _changes_page(period, found)
+            return _changes_page(period, found)  # type: ignore[return-value]  # a Template is a Response to litestar
         return Response(found)
 
 
@@ -332,11 +333,11 @@ def _period(
         if high is not None and high <= low:
             raise bad_request(f"known_from: {low} is not before known_to: {high}", "known_from")
         return changes.Period(known_from=low, known_to=high)
-    high = _day(end, "to") or _today()
-    low = _day(start, "from") or plot.years_before(high, 1)
-    if low > high:
-        raise bad_request(f"from: {low} is after to: {high}", "from")
-    return changes.Period(start=low, end=high, known_at=_known_at(known_at))
+    last_day = _day(end, "to") or _today()
+    first_day = _day(start, "from") or plot.years_before(last_day, 1)
+    if first_day > last_day:
+        raise bad_request(f"from: {first_day} is after to: {last_day}", "from")
+    return changes.Period(start=first_day, end=last_day, known_at=_known_at(known_at))
 
 
 def _changes_page(period: changes.Period, found: changes.Changes) -> Template:
@@ -381,7 +382,7 @@ def event_page(state: State, event_id: str, known_at: str | None = None) -> Temp
         if moment is not None and other.recorded_at > moment:
             continue
         amended = other.event()
-        if str(amended.target_id) == row.id:  # type: ignore[attr-defined]
+        if str(getattr(amended, "target_id", "")) == row.id:
             amendments.append(
                 {"id": other.id, "type": other.type, "recorded_at": other.recorded_at, "summary": amended.summary}
             )
