@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import re
 import shutil
 import sys
@@ -176,7 +177,7 @@ class DiploMachine(RuleBasedStateMachine):
         self.accepted: list[tuple[list[dict], int | None, bool, list[dict]]] = []  # bodies, ev, array, receipts
         self.tainted: set[str] = set()
         self.next_id = 0
-        self.data: Any = None
+        self.rng: random.Random | None = None
 
     # -- building events --------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -294,10 +295,12 @@ class DiploMachine(RuleBasedStateMachine):
         assert len({r["recorded_at"] for r in receipts}) == 1, f"{where}: one request, one commit: {receipts}"
 
     # -- rules --------------------------------------------------------------------------------------
-    @initialize(data=st.data(), alpha=st.integers(0, 8), beta=st.integers(0, 8))
-    def start(self, data: st.DataObject, alpha: int, beta: int) -> None:
+    @initialize(seed=st.integers(0, 2**32 - 1), alpha=st.integers(0, 8), beta=st.integers(0, 8))
+    def start(self, seed: int, alpha: int, beta: int) -> None:
         """alpha and beta exist from the start; gamma may be established later, or never."""
-        self.data = data  # the invariant draws its as_of days and known_at moments from it
+        # The invariant picks its as_of days and known_at moments with this, not with hypothesis draws:
+        # shrinking then works on the steps alone, which is what a person reading the example needs.
+        self.rng = random.Random(seed)
         self.establish("alpha", alpha, "confirmed")
         self.establish("beta", beta, "reported")
 
@@ -509,20 +512,20 @@ class DiploMachine(RuleBasedStateMachine):
         return responses, sizes[1:]  # type: ignore[return-value]
 
     # -- reads ----------------------------------------------------------------------------------------
-    def draw_as_of(self) -> dt.date | None:
+    def pick_as_of(self, rng: random.Random) -> dt.date | None:
         """None, any day, or (mostly) a day on which something happened or the day before: the edges."""
         edges = sorted({e.day for e in self.model.amended(None)})
-        n = self.data.draw(st.integers(0, 2 * len(edges) + 1), label="as_of")
+        n = rng.randint(0, 2 * len(edges) + 1)
         if n == 0:
             return None
         if n == 1:
-            return START + dt.timedelta(self.data.draw(st.integers(-2, AMENDED_ON), label="any as_of"))
+            return START + dt.timedelta(rng.randint(-2, AMENDED_ON))
         return edges[(n - 2) // 2] - dt.timedelta(days=n % 2)
 
-    def draw_moment(self, label: str) -> str | None:
+    def pick_moment(self, rng: random.Random) -> str | None:
         """None, or a moment among and between the receipts' recorded_at values (one microsecond off)."""
         times = sorted({r.recorded_at for r in self.model.records})
-        n = self.data.draw(st.integers(0, 3 * len(times)), label=label)  # shrinks to 0: None
+        n = rng.randint(0, 3 * len(times))
         return None if n == 0 else shift(times[(n - 1) // 3], (n - 1) % 3 - 1)
 
     def expected_state(self, channel: str, as_of: dt.date | None, known_at: str | None) -> dict | None:
@@ -546,14 +549,15 @@ class DiploMachine(RuleBasedStateMachine):
 
     @invariant()
     def reads_agree_with_the_model(self) -> None:
-        if self.data is None:
+        rng = self.rng
+        if rng is None:
             return
         head = self.client.get("/log/head").json()
         assert head["seq"] == len(self.model.records), f"log head {head}, model has {len(self.model.records)}"
         self.check_reads(None, None)
-        self.check_reads(self.draw_as_of(), None)
-        self.check_reads(self.draw_as_of(), self.draw_moment("known_at"))
-        known_at = self.draw_moment("timelines known_at")
+        self.check_reads(self.pick_as_of(rng), None)
+        self.check_reads(self.pick_as_of(rng), self.pick_moment(rng))
+        known_at = self.pick_moment(rng)
         for channel in CHANNELS:
             self.check_timeline(channel, known_at)
         if 4 in self.RULES and self.tainted:
@@ -569,9 +573,8 @@ class DiploMachine(RuleBasedStateMachine):
         for got in listed["channels"]:
             if got["channel"] not in self.tainted:
                 self.check_state(got, got["channel"], as_of, known_at, f"GET /channels {where}")
-        channel, of = self.data.draw(
-            st.tuples(st.sampled_from(CHANNELS), st.sampled_from((None, *CHANNELS))), "channel"
-        )
+        assert self.rng is not None
+        channel, of = self.rng.choice(CHANNELS), self.rng.choice((None, *CHANNELS))
         response = self.client.get(f"/channels/{channel}", params=params)
         if self.model.establishment(channel, known_at) is None:
             assert response.status_code == 404, f"GET /channels/{channel} {where}: {response.text}"
@@ -681,7 +684,7 @@ CI = settings(
 )
 # One rule's variant is a diagnosis: fewer examples, and it stops at its first failure while that
 # failure is expected (shrinking it is for a person reading it: run it without the xfail mark).
-ONE_RULE = settings(CI, max_examples=10, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+ONE_RULE = settings(CI, max_examples=15, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 ALL_RULES = settings(CI, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 SOAK = settings(CI, max_examples=300, stateful_step_count=40, derandomize=False)
 
