@@ -272,9 +272,8 @@ class DiploMachine(RuleBasedStateMachine):
             return
         self.take(bodies, receipts, where, after=self.last_recorded_at())
         self.accepted.append((bodies, expected_version, array, receipts))
-        for body in bodies:
-            if reason in ("rule3", "rule3-retract"):
-                self.tainted.add(body["channel"])
+        if reason in ("rule3", "rule3-retract"):  # accepted although early: only rule 4 says what it reads as
+            self.tainted.update(body["channel"] for body in bodies)
 
     def last_recorded_at(self) -> str:
         return self.model.records[-1].recorded_at if self.model.records else ""
