@@ -212,9 +212,8 @@ class GroupView:
             return event  # refused with its reason by _check_fits
         try:
             return rules.normalise_correction(event, target)
-        except InvalidEvent as error:
-            error.index = index
-            raise
+        except InvalidEvent:
+            return event  # refused by _check_fits, in batch order, so the first bad event is the one named
 
     def _lookup(self, event_id: str, new: dict[str, StoredEvent]) -> StoredEvent | None:
         found = new.get(event_id) or self.placed.get(event_id)

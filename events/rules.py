@@ -87,10 +87,12 @@ def normalise_correction(event: EventCorrected, target: StoredEvent) -> EventCor
         )
     merged = to_builtins(target.event()) | event.changes
     try:
-        corrected = to_builtins(convert_event(merged))
+        corrected = convert_event(merged)
     except InvalidEvent as error:
         raise InvalidEvent(f"changes: the corrected event would be invalid: {error.message}", "changes") from None
-    changes = {key: corrected.get(key) for key in event.changes}
+    # Read each field off the Struct, not its builtins: those omit a value equal to the default
+    # (confidence "confirmed"), which would store the change as null.
+    changes = {key: msgspec.to_builtins(getattr(corrected, key)) for key in event.changes}
     if changes == event.changes:
         return event
     return msgspec.structs.replace(event, changes=changes)

@@ -287,7 +287,8 @@ class Reference:
             if i["since"] <= day and (i["until"] is None or i["until"] > day)
         ]
         found.sort(key=lambda i: (i["since"], i["target"], i["by"]))
-        return [i | {"since": iso(i["since"]), "until": iso(i["until"])} for i in found]
+        shown = [{k: v for k, v in i.items() if k != "first_seq"} for i in found]  # first_seq is not answered
+        return [i | {"since": iso(i["since"]), "until": iso(i["until"])} for i in shown]
 
     def commitments(self, channel: str | None, as_of: dt.date | None, known_at: str | None) -> list[dict[str, Any]]:
         return [

@@ -247,3 +247,16 @@ def test_reloading_a_file_without_ids_appends_nothing(log: SQLiteLog, tmp_path: 
 
 # -- 2, 4 and 14: the writer outliving listeners, the append timeout, nothing moved before its
 # channel by a correction, and each event its own instant are held for every backend by tests/contract.py.
+
+
+def test_a_correction_back_to_a_default_value_is_stored_as_that_value(log: SQLiteLog, projections: Projections) -> None:
+    """Found by the model-based test: changes equal to a field's default (confidence "confirmed") were
+    stored as null, and the correction then failed inside the write."""
+    log.append([established()])
+    meeting = make("meeting_held", occurred_on="2024-01-05", confidence="reported")
+    log.append([meeting])
+    correction = make("event_corrected", target_id=str(meeting.id), changes={"confidence": "confirmed"})
+    log.append([correction])
+    stored = json.loads(log.get(str(correction.id)).body)  # type: ignore[union-attr]
+    assert stored["changes"] == {"confidence": "confirmed"}
+    assert all(d.only_live == d.only_rebuilt == 0 for d in projections.check()[1])
