@@ -88,7 +88,10 @@ class Store:
             pgserver.drop_schema(db)
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """Run a test on each backend: ``store.new()`` is a fresh database of it."""
     folder = tmp_path_factory.mktemp(request.param)
@@ -100,11 +103,3 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield Store("postgres", folder, url)
     finally:
         pgserver.drop_database(url)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Run in parallel (pytest -n 2 --dist loadgroup), every PostgreSQL test goes to one worker: one of
-    # them restarts the server, which must not cut the connections of another running at the same time.
-    for item in items:
-        if item.get_closest_marker("postgres") is not None:
-            item.add_marker(pytest.mark.xdist_group("postgresql"))
