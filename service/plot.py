@@ -73,7 +73,9 @@ def window_for(first: dt.date | None, today: dt.date, start: dt.date | None, end
     if start is None:
         start = dt.date((first or end).year, 1, 1)
     if start >= end:
-        start = dt.date(end.year, 1, 1) if end.month > 1 or end.day > 1 else dt.date(end.year - 1, 1, 1)
+        start = dt.date(end.year, 1, 1) if end.month > 1 or end.day > 1 else dt.date(max(end.year - 1, 1), 1, 1)
+    if start >= end:  # 0001-01-01: nothing comes before it, so the window runs a day on
+        end = start + dt.timedelta(days=1)
     return Window(start, end)
 
 
@@ -84,10 +86,11 @@ def zooms(today: dt.date, end: dt.date | None) -> list[tuple[str, dt.date | None
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
+    year = max(day.year - years, 1)  # the calendar starts in year 1
     try:
-        return day.replace(year=day.year - years)
+        return day.replace(year=year)
     except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+        return day.replace(year=year, day=28)
 
 
 def axis(window: Window) -> list[Tick]:

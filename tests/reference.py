@@ -53,13 +53,13 @@ def plain_date(value: Any, latest: dt.date | None = None) -> bool:
 
 
 def edge_day(value: Any) -> dt.date | None:
-    """The day the edge reads from an occurred_on: a 10-character ISO date (Python's reading, which
-    takes ISO week dates too) or a timestamp with a zone, kept as its local date; None if neither."""
+    """The day an occurred_on stands for: a YYYY-MM-DD date, or an RFC 3339 timestamp with a zone,
+    kept as its local date; None if neither (an ISO week date, say)."""
     if not isinstance(value, str):
         return None
     try:
         if len(value) == 10:
-            return dt.date.fromisoformat(value)
+            return dt.date.fromisoformat(value) if PLAIN_DATE.fullmatch(value) else None
         stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
@@ -79,11 +79,10 @@ def _text(value: Any) -> bool:
 def change_valid(key: str, value: Any, today: dt.date) -> bool:
     """One field of a correction's ``changes``: would the corrected event still be a valid event?
 
-    A corrected event is read back from stored JSON, so occurred_on must be a plain calendar date:
-    a timestamp or an ISO week date would pass the edge but not the reading (intended rule 1).
+    occurred_on follows the edge's reading of a new event; a timestamp is judged apart (rule 1).
     """
     checks = {
-        "occurred_on": lambda v: plain_date(v, today + dt.timedelta(days=1)),
+        "occurred_on": lambda v: (day := edge_day(v)) is not None and day <= today + dt.timedelta(days=1),
         "scheduled_for": plain_date,
         "summary": lambda v: isinstance(v, str) and 0 < len(v) <= 2_000,
         "confidence": lambda v: v in CONFIDENCE,
@@ -187,8 +186,9 @@ class Reference:
     def establishment(self, channel: str, known_at: str | None = None) -> Effective | None:
         return next((e for e in self.effective(known_at, channel) if e.type == "channel_established"), None)
 
-    def channels(self, known_at: str | None) -> list[str]:
-        return sorted({r.channel for r in self.known(known_at) if r.type == "channel_established"})
+    def channels(self) -> list[str]:
+        """GET /channels lists every channel that exists now, whatever the clocks."""
+        return sorted({r.channel for r in self.records if r.type == "channel_established"})
 
     # -- a channel's state ---------------------------------------------------
     def fold(self, channel: str, as_of: dt.date | None, known_at: str | None) -> dict[str, Any]:
@@ -215,10 +215,12 @@ class Reference:
     def channel_state(
         self, channel: str, as_of: dt.date | None, known_at: str | None, today: dt.date
     ) -> dict[str, Any] | None:
-        """GET /channels/{channel}: None when the channel was not established as known at known_at."""
-        established = self.establishment(channel, known_at)
-        if established is None:
+        """GET /channels/{channel}: None (404) for a channel never recorded. Asked about before it is on
+        record (as_of before its establishment, or known_at before it was recorded) it is "unknown";
+        in the second case nothing of it is known: no name, no parties, version 0 (``known`` false)."""
+        if channel not in self.channels():
             return None
+        established = self.establishment(channel, known_at)
         state = self.fold(channel, as_of, known_at)
         if state["established_on"] is None:  # asked about a day before the channel existed
             state = self.fold(channel, dt.date.min, known_at)
@@ -226,9 +228,10 @@ class Reference:
         shown_from = as_of or today
         raw_next = state["next_meeting"]
         state["next_meeting"] = raw_next if raw_next is not None and raw_next >= shown_from else None
-        fields = established.fields
+        fields = established.fields if established is not None else {"name": None, "parties": []}
         return {
             "channel": channel,
+            "known": established is not None,
             "name": fields["name"],
             "parties": list(fields["parties"]),
             **{k: iso(v) if isinstance(v, dt.date) else v for k, v in state.items()},
@@ -287,8 +290,10 @@ class Reference:
             if i["since"] <= day and (i["until"] is None or i["until"] > day)
         ]
         found.sort(key=lambda i: (i["since"], i["target"], i["by"]))
-        shown = [{k: v for k, v in i.items() if k != "first_seq"} for i in found]  # first_seq is not answered
-        return [i | {"since": iso(i["since"]), "until": iso(i["until"])} for i in shown]
+        return [
+            {k: v for k, v in i.items() if k != "first_seq"} | {"since": iso(i["since"]), "until": iso(i["until"])}
+            for i in found
+        ]
 
     def commitments(self, channel: str | None, as_of: dt.date | None, known_at: str | None) -> list[dict[str, Any]]:
         return [
@@ -308,8 +313,8 @@ class Reference:
     def judge_event(self, body: dict[str, Any], today: dt.date) -> tuple[set[str], str]:
         """Outcomes allowed for appending one event after the log as it stands, and why.
 
-        Outcomes: OK, "409", "422". The reason names the rule ("rule3", ...) so a test that does not
-        hold the code to that rule yet can leave such events out.
+        Outcomes: OK, "409", "422". The reason names the rule ("rule3", ...) a refusal, or an acceptance,
+        rests on, so a test that does not hold the code to that rule can leave such events out.
         """
         kind, channel = body["type"], body["channel"]
         version = self.stream_version(channel)
@@ -338,12 +343,17 @@ class Reference:
             allowed = COMMON | EXTRA[target.type]
             if not changes or any(k in IDENTITY or k not in allowed for k in changes):
                 return {"422"}, "changes a field it may not"
-            bad = [k for k, v in changes.items() if not change_valid(k, v, today)]
-            if bad:
-                # Rule 1: the edge would read this date, but a stored correction must hold a plain one.
-                rule1 = bad == ["occurred_on"] and edge_day(changes["occurred_on"]) is not None
-                return {"422"}, "rule1" if rule1 else "invalid changes"
-        return self._judge_dates(body, "rule3-retract" if retracting else "rule3")
+            if any(not change_valid(k, v, today) for k, v in changes.items()):
+                return {"422"}, "invalid changes"
+            if not plain_date(changes.get("occurred_on", "2000-01-01")):
+                # Rule 1: a timestamp may be refused, or taken as its local date (the edge's reading of a
+                # new event's occurred_on); either way the corrected event must read back, and no 5xx.
+                outcomes, reason = self._judge_dates(body, "rule3")
+                return (outcomes | {"422"}, "rule1" + (f"+{reason}" if reason else ""))
+        outcomes, reason = self._judge_dates(body, "rule3-retract" if retracting else "rule3")
+        if outcomes == {OK} and not retracting and body["changes"].get("confidence") == "confirmed":
+            return outcomes, "rule7"  # a field corrected to its default value
+        return outcomes, reason
 
     def _judge_dates(self, body: dict[str, Any], reason: str) -> tuple[set[str], str]:
         """Intended rule 3 after an amendment: no event of the channel before its establishment.
@@ -377,21 +387,28 @@ class Reference:
                 return {"422"}, "expected_version over several channels"
             if self.stream_version(channels.pop()) != expected_version:
                 return {"409"}, "stale expected_version"
-        reference, new = self, []
+        # Every event is judged (an array's answer may name any of its refused events), each against the
+        # log with the array's earlier acceptable events in it.
+        reference, new, refusals, notes = self, [], [], []
         for body in bodies:
             earlier = reference.by_id.get(body["id"])
             if earlier is not None:
                 if earlier.body == body:
                     raise ValueError("the model test never mixes re-posted and new events in one array")
-                return {"409"}, "id taken"
+                refusals.append(({"409"}, "id taken"))
+                continue
             outcomes, reason = reference.judge_event(body, today)
-            if outcomes != {OK}:
-                if len(bodies) > 1 and OK in outcomes:
-                    raise ValueError("the model test keeps undecided events out of arrays")
-                return outcomes, reason
-            new.append(body)
-            reference = self.with_tentative(new)
-        return {OK}, ""
+            if len(bodies) > 1 and len(outcomes) > 1:
+                raise ValueError("the model test keeps undecided events out of arrays")
+            if outcomes == {OK}:
+                new.append(body)
+                reference = self.with_tentative(new)
+                notes += [reason] if reason else []
+            else:
+                refusals.append((outcomes, reason))
+        if refusals:
+            return set().union(*(o for o, _ in refusals)), ",".join(r for _, r in refusals)
+        return {OK}, ",".join(notes)
 
 
 def apply(state: dict[str, Any], event: Effective) -> None:

@@ -260,3 +260,12 @@ def test_a_correction_back_to_a_default_value_is_stored_as_that_value(log: SQLit
     stored = json.loads(log.get(str(correction.id)).body)  # type: ignore[union-attr]
     assert stored["changes"] == {"confidence": "confirmed"}
     assert all(d.only_live == d.only_rebuilt == 0 for d in projections.check()[1])
+
+
+@pytest.mark.parametrize(
+    "query", ["to=0001-01-01", "from=0001-01-01&to=0001-01-02", "to=0001-01-02", "from=0001-01-01"]
+)
+def test_the_board_at_the_first_day_of_the_calendar_is_not_a_server_error(client: TestClient, query: str) -> None:
+    """Found by the fuzz test (tests/test_fuzz_bytes.py): a window ending on 0001-01-01 reached before the calendar."""
+    answer = client.get(f"/?{query}", headers={"Accept": "text/html"})
+    assert answer.status_code < 500, answer.text[:300]
