@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from contract import hold_writer  # one way to make a commit group, shared with the contract suite
 from factory import established, event_dict, make
 from litestar.testing import TestClient
 
@@ -41,20 +42,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def post(client: TestClient, body: object, **kwargs: object):  # type: ignore[no-untyped-def]
     headers = {**AUTH, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
     return client.post("/events", json=body, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-
-def hold_writer(log: SQLiteLog) -> threading.Event:
-    """Keep the writer busy until the returned event is set, so that what is queued meanwhile
-    is committed as one group."""
-    release, started = threading.Event(), threading.Event()
-
-    def work(_conn: object) -> None:
-        started.set()
-        release.wait(10)
-
-    threading.Thread(target=log.run_in_writer, args=(work,), daemon=True).start()
-    started.wait(5)
-    return release
 
 
 # -- 1. corrections are validated and normalised like the event's own fields -----------------
