@@ -31,3 +31,30 @@ def open_log(url: str | Path, **options: Any) -> EventLog:
     from events.sqlite import SQLiteLog
 
     return SQLiteLog(text, **options)
+
+
+def connect_beside(url: str | Path) -> Any:
+    """A connection of its own to the log's database, for tables kept beside the log: a sqlite3
+    connection, or on PostgreSQL one speaking SQLite's SQL (events/pg_adapter.py). Close it when done."""
+    text = str(url)
+    if text.startswith(POSTGRES_PREFIXES):
+        from events import pg_adapter, pg_schema
+
+        conn = psycopg_connect(text)
+        pg_schema.act_as_app(conn)
+        return pg_adapter.Connection(pg_adapter.prepare(conn), pg_adapter.Dialect())
+    from events.sqlite import connect
+
+    return connect(text[len(SQLITE_PREFIX) :] if text.startswith(SQLITE_PREFIX) else text)
+
+
+def psycopg_connect(dsn: str) -> Any:
+    import psycopg
+
+    from events.errors import Unavailable
+
+    try:
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=5, application_name="diplo")
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise Unavailable(f"the database is unavailable ({reason}); retry shortly") from None

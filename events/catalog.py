@@ -73,7 +73,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_de
     precision: Precision = "day"
 
 
-class ChannelEstablished(Event, tag="channel_established"):
+class ChannelEstablished(Event, tag="channel_established", frozen=True):
     """Recorded when a channel between parties is created (``agreed``: agreed on, not yet met)."""
 
     name: Name
@@ -83,13 +83,13 @@ class ChannelEstablished(Event, tag="channel_established"):
     kind: ChannelKind | None = None
 
 
-class ChannelAgreed(Event, tag="channel_agreed"):
+class ChannelAgreed(Event, tag="channel_agreed", frozen=True):
     """Recorded when the parties agree to establish or resume the channel; its first meeting makes it active."""
 
     by: Parties | None = None
 
 
-class MeetingHeld(Event, tag="meeting_held"):
+class MeetingHeld(Event, tag="meeting_held", frozen=True):
     """Recorded when a meeting or call of the channel took place."""
 
     participants: Annotated[list[Name], msgspec.Meta(max_length=50)] | None = None
@@ -99,7 +99,7 @@ class MeetingHeld(Event, tag="meeting_held"):
     forum: Name | None = None
 
 
-class ContactMade(Event, tag="contact_made"):
+class ContactMade(Event, tag="contact_made", frozen=True):
     """Recorded for a contact outside the channel's formal rounds (a call, a sideline talk, a handshake).
 
     It never changes the channel's status: a handshake does not resume a suspended channel."""
@@ -110,13 +110,13 @@ class ContactMade(Event, tag="contact_made"):
     forum: Name | None = None
 
 
-class MeetingScheduled(Event, tag="meeting_scheduled"):
+class MeetingScheduled(Event, tag="meeting_scheduled", frozen=True):
     """Recorded when a future meeting is announced."""
 
     scheduled_for: dt.date
 
 
-class TalksCancelled(Event, tag="talks_cancelled"):
+class TalksCancelled(Event, tag="talks_cancelled", frozen=True):
     """Recorded when one meeting is called off, put off or refused."""
 
     reason: Line
@@ -124,14 +124,14 @@ class TalksCancelled(Event, tag="talks_cancelled"):
     by: Parties | None = None
 
 
-class ChannelSuspended(Event, tag="channel_suspended"):
+class ChannelSuspended(Event, tag="channel_suspended", frozen=True):
     """Recorded when a party halts the channel indefinitely."""
 
     by: Parties
     reason: Line
 
 
-class ChannelRestricted(Event, tag="channel_restricted"):
+class ChannelRestricted(Event, tag="channel_restricted", frozen=True):
     """Recorded for a partial freeze or downgrade: calls refused, a lower level of representation."""
 
     by: Parties
@@ -139,17 +139,17 @@ class ChannelRestricted(Event, tag="channel_restricted"):
     level: Name
 
 
-class ChannelResumed(Event, tag="channel_resumed"):
+class ChannelResumed(Event, tag="channel_resumed", frozen=True):
     """Recorded when the resumption of a suspended channel is announced."""
 
 
-class ChannelClosed(Event, tag="channel_closed"):
+class ChannelClosed(Event, tag="channel_closed", frozen=True):
     """Recorded when a channel is wound up for good."""
 
     reason: Line
 
 
-class SanctionApplied(Event, tag="sanction_applied"):
+class SanctionApplied(Event, tag="sanction_applied", frozen=True):
     """Recorded when a party sanctions a person or entity."""
 
     target: Name
@@ -157,14 +157,14 @@ class SanctionApplied(Event, tag="sanction_applied"):
     program: Name | None = None
 
 
-class SanctionLifted(Event, tag="sanction_lifted"):
+class SanctionLifted(Event, tag="sanction_lifted", frozen=True):
     """Recorded when a sanction is lifted."""
 
     target: Name
     by: Party
 
 
-class CommitmentMade(Event, tag="commitment_made"):
+class CommitmentMade(Event, tag="commitment_made", frozen=True):
     """Recorded when a party commits to something through the channel."""
 
     by: Parties
@@ -173,14 +173,14 @@ class CommitmentMade(Event, tag="commitment_made"):
     conditions: Text | None = None
 
 
-class CommitmentStatus(Event, tag="commitment_status"):
+class CommitmentStatus(Event, tag="commitment_status", frozen=True):
     """Recorded when a commitment is found kept, partly kept, broken or withdrawn (from this date)."""
 
     target_id: uuid.UUID
     status: CommitmentStatusValue
 
 
-class MeasureImposed(Event, tag="measure_imposed"):
+class MeasureImposed(Event, tag="measure_imposed", frozen=True):
     """Recorded when a party imposes a measure (sanction, tariff, export control, ...) on another."""
 
     measure: MeasureKey
@@ -194,7 +194,7 @@ class MeasureImposed(Event, tag="measure_imposed"):
     expires_on: dt.date | None = None
 
 
-class MeasureModified(Event, tag="measure_modified"):
+class MeasureModified(Event, tag="measure_modified", frozen=True):
     """Recorded when a measure's terms change (a new rate, scope, instrument or expiry) from this date."""
 
     measure: MeasureKey
@@ -204,20 +204,20 @@ class MeasureModified(Event, tag="measure_modified"):
     expires_on: dt.date | None = None
 
 
-class MeasureSuspended(Event, tag="measure_suspended"):
+class MeasureSuspended(Event, tag="measure_suspended", frozen=True):
     """Recorded when a measure stops applying from this date, until ``until`` if given."""
 
     measure: MeasureKey
     until: dt.date | None = None
 
 
-class MeasureLifted(Event, tag="measure_lifted"):
+class MeasureLifted(Event, tag="measure_lifted", frozen=True):
     """Recorded when a measure ends."""
 
     measure: MeasureKey
 
 
-class OfficialChanged(Event, tag="official_changed"):
+class OfficialChanged(Event, tag="official_changed", frozen=True):
     """Recorded when a seat of the channel changes hands."""
 
     role: Name
@@ -225,14 +225,14 @@ class OfficialChanged(Event, tag="official_changed"):
     change: Literal["appointed", "removed"]
 
 
-class EventCorrected(Event, tag="event_corrected"):
+class EventCorrected(Event, tag="event_corrected", frozen=True):
     """Recorded when fields of an earlier event are found to be wrong."""
 
     target_id: uuid.UUID
     changes: Annotated[dict[str, Any], msgspec.Meta(min_length=1, max_length=20)]
 
 
-class EventRetracted(Event, tag="event_retracted"):
+class EventRetracted(Event, tag="event_retracted", frozen=True):
     """Recorded when an earlier event should not have been recorded at all."""
 
     target_id: uuid.UUID
@@ -263,10 +263,7 @@ AnyEvent = (
     | EventRetracted
 )
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in AnyEvent.__args__  # type: ignore[attr-defined]
-}
+EVENT_TYPES: dict[str, type[Event]] = {cls.__struct_config__.tag: cls for cls in AnyEvent.__args__}
 
 # Fields a correction may never touch: they are the event's identity.
 IDENTITY_FIELDS = frozenset({"id", "type", "channel"})

@@ -132,6 +132,18 @@ class EventLog(Protocol):
 
     def add_hook(self, hook: AppendHook) -> None: ...
 
+    def load_rows(self, rows: Sequence[StoredEvent]) -> Head:
+        """Copy another log's rows verbatim, each checked to continue this log's chain (a migration)."""
+        ...
+
+    def reader(self) -> Any:
+        """A sqlite3-like connection for the projections' reads, speaking SQLite's SQL on every backend."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Storage upkeep after a bulk write (SQLite folds its WAL back; a no-op elsewhere)."""
+        ...
+
     def run_in_writer(self, work: Callable[[Any], T]) -> T:
         """Run work(connection) on the writer, in its transaction, after the appends queued before it."""
         ...

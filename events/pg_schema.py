@@ -74,7 +74,34 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
         """,
     ),
+    (
+        "m004_app_role",
+        # The role servers should connect as (through a login role IN ROLE diplo_app): it may read
+        # and append to the log but never UPDATE, DELETE or TRUNCATE it, whatever the triggers.
+        # Created only if the migrating role may create roles; else a DBA creates it, same grants.
+        """
+        REVOKE ALL ON events FROM PUBLIC;
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'diplo_app')
+               AND (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
+                BEGIN
+                    CREATE ROLE diplo_app NOLOGIN;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                    NULL;  -- created meanwhile for another database of the cluster
+                END;
+            END IF;
+            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'diplo_app') THEN
+                EXECUTE format('GRANT USAGE, CREATE ON SCHEMA %I TO diplo_app', current_schema());
+                GRANT SELECT, INSERT ON events TO diplo_app;
+                GRANT SELECT, INSERT, UPDATE, DELETE ON tokens, idempotency_keys TO diplo_app;
+                GRANT SELECT ON diplo_migrations TO diplo_app;
+            END IF;
+        END $$;
+        """,
+    ),
 ]
+APP_ROLE = "diplo_app"
 KNOWN = {name for name, _ in MIGRATIONS}
 
 
@@ -85,9 +112,8 @@ def migrate(conn: Any) -> None:
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS diplo_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
-        )
+        if conn.execute("SELECT to_regclass('diplo_migrations')").fetchone()[0] is None:
+            conn.execute("CREATE TABLE diplo_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
         applied = {name for (name,) in conn.execute("SELECT name FROM diplo_migrations")}
         newer = sorted(applied - KNOWN)
         if newer:
@@ -99,3 +125,20 @@ def migrate(conn: Any) -> None:
             if name not in applied:
                 conn.execute(sql)
                 conn.execute("INSERT INTO diplo_migrations (name, applied_at) VALUES (%s, now())", (name,))
+
+
+# True when this session should act as diplo_app: its user is a member (not a superuser, and not
+# the owner of the log, who migrates). Objects it creates (the projection tables) are then owned by
+# diplo_app, so any server's login role may replay them.
+ACT_AS_APP = """
+    SELECT r.oid IS NOT NULL AND NOT u.rolsuper AND pg_has_role(u.oid, r.oid, 'MEMBER')
+        AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = to_regclass('events') AND c.relowner = u.oid)
+    FROM pg_roles u LEFT JOIN pg_roles r ON r.rolname = 'diplo_app' WHERE u.rolname = current_user
+"""
+
+
+def act_as_app(conn: Any) -> None:
+    """SET ROLE diplo_app on a connection of a member of it (see ACT_AS_APP)."""
+    found = conn.execute(ACT_AS_APP).fetchone()
+    if found and found[0]:
+        conn.execute(f"SET ROLE {APP_ROLE}")

@@ -127,9 +127,9 @@ class GroupView:
         for index, (event, body) in enumerate(zip(events, bodies, strict=True)):
             event_id = str(event.id)
             try:
-                earlier = new.get(event_id) or self._repeat(event_id, body, index)
-                if earlier is not None:
-                    receipts.append(receipt(earlier, created=earlier.id in new))
+                stored = new.get(event_id) or self._repeat(event_id, body, index)
+                if stored is not None:
+                    receipts.append(receipt(stored, created=stored.id in new))
                     continue
                 version = versions[event.channel]
                 self._check_fits(event, version, new, established)
@@ -213,9 +213,8 @@ class GroupView:
             return event  # refused with its reason by _check_fits
         try:
             return rules.normalise_correction(event, target)
-        except InvalidEvent as error:
-            error.index = index
-            raise
+        except InvalidEvent:
+            return event  # refused by _check_fits, in batch order, so the first bad event is the one named
 
     def _lookup(self, event_id: str, new: dict[str, StoredEvent]) -> StoredEvent | None:
         found = new.get(event_id) or self.placed.get(event_id)

@@ -26,7 +26,7 @@ import structlog
 from psycopg import conninfo
 from psycopg.pq import TransactionStatus
 
-from events import clock, pg_schema, store
+from events import clock, pg_adapter, pg_schema, store
 from events.errors import LogError, Unavailable
 from events.log import Head, StoredEvent, Verification
 from events.placement import KEY_LIFETIME, Known, Request
@@ -58,22 +58,29 @@ class PostgresLog(GroupCommitLog):
         self.dsn = dsn
         self.where = _where(dsn)
         self._connect_timeout = connect_timeout
+        self._act_as_app = False  # the migrations run as the user connecting
         with self._connect() as conn:
             pg_schema.migrate(conn)
+        self._act_as_app = True
         self._write_conn: psycopg.Connection | None = None
         self._idle: list[psycopg.Connection] = []  # read connections, reused LIFO
         self._idle_lock = threading.Lock()
         self._purged_at = 0.0
         self._listening: _Listen | None = None
+        self.dialect = pg_adapter.Dialect()  # SQLite's SQL (the projections') translated
+        self._reader = pg_adapter.PooledReader(self._read_raw, self.dialect)
         super().__init__(append_timeout)
 
     # -- connections -------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
         try:
             timeout = max(1, round(self._connect_timeout))
-            return psycopg.connect(self.dsn, autocommit=True, connect_timeout=timeout, application_name="diplo")
+            conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=timeout, application_name="diplo")
+            if self._act_as_app:
+                pg_schema.act_as_app(conn)
         except LOST as error:
             raise self._unavailable(error) from None
+        return pg_adapter.prepare(conn)
 
     def _unavailable(self, error: BaseException) -> Unavailable:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -108,6 +115,22 @@ class PostgresLog(GroupCommitLog):
             return result
         raise AssertionError("unreachable")
 
+    def _read_raw(self, work: Callable[[psycopg.Connection], T]) -> T:
+        return self._read(lambda db: work(db.conn))
+
+    def reader(self) -> pg_adapter.PooledReader:
+        """A connection speaking SQLite's SQL, for the projections' reads (each statement on a pooled
+        connection, autocommit, as SQLite's readers are)."""
+        return self._reader
+
+    def session(self, *, stream: bool = True) -> pg_adapter.Connection:
+        """A connection of its own speaking SQLite's SQL (a replay builds on one, outside the append
+        lock); ``stream``: SELECTs inside a transaction are read a page at a time. Close it when done."""
+        return pg_adapter.Connection(self._connect(), self.dialect, stream=stream)
+
+    def checkpoint(self) -> None:
+        """Nothing to fold back: PostgreSQL has no WAL file of the database's own to trim."""
+
     def _drop_idle(self) -> None:
         with self._idle_lock:
             idle, self._idle = self._idle, []
@@ -116,10 +139,11 @@ class PostgresLog(GroupCommitLog):
                 conn.close()
 
     def _writer_db(self) -> Sql:
+        """The writer's connection; hooks and ``run_in_writer`` work receive it speaking SQLite's SQL."""
         conn = self._write_conn
         if conn is None or conn.closed:
             conn = self._write_conn = self._connect()
-        return Sql(conn, "%s")
+        return Sql(pg_adapter.Connection(conn, self.dialect))
 
     def _drop_writer_connection(self) -> None:
         conn, self._write_conn = self._write_conn, None
@@ -193,6 +217,10 @@ class PostgresLog(GroupCommitLog):
             self._fail(group, failure)
             return
         self._answer(group, outcomes, appended)
+
+    def _loaded(self, db: Sql, rows: Sequence[StoredEvent]) -> None:
+        if rows:
+            db.execute("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, str(rows[-1].seq)))
 
     def _purge_old_keys(self, db: Sql) -> None:
         """Idempotency keys are kept 48 hours; older ones are dropped about once an hour."""

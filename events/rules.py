@@ -87,10 +87,12 @@ def normalise_correction(event: EventCorrected, target: StoredEvent) -> EventCor
         )
     merged = to_builtins(target.event()) | event.changes
     try:
-        corrected = to_builtins(convert_event(merged))
+        corrected = convert_event(merged)
     except InvalidEvent as error:
         raise InvalidEvent(f"changes: the corrected event would be invalid: {error.message}", "changes") from None
-    changes = {key: corrected.get(key) for key in event.changes}
+    # Read each field off the Struct, not its builtins: those omit a value equal to the default
+    # (confidence "confirmed"), which would store the change as null.
+    changes = {key: msgspec.to_builtins(getattr(corrected, key)) for key in event.changes}
     if changes == event.changes:
         return event
     return msgspec.structs.replace(event, changes=changes)
@@ -103,7 +105,8 @@ def effective_dates(rows: Iterable[StoredEvent]) -> dict[str, tuple[str, dt.date
     themselves are not folded, so they are left out.
     """
     ordered = sorted(rows, key=lambda r: r.seq)
-    retracted = {str(e.target_id) for e in (r.event() for r in ordered if r.type == "event_retracted")}
+    retractions = (r.event() for r in ordered if r.type == "event_retracted")
+    retracted = {str(e.target_id) for e in retractions if isinstance(e, EventRetracted)}
     dates = {r.id: (r.type, dt.date.fromisoformat(r.occurred_on)) for r in ordered if r.type not in AMENDMENT_TYPES}
     for row in ordered:
         if row.type != "event_corrected" or row.id in retracted:

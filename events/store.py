@@ -123,7 +123,8 @@ def select(
     order: str = "seq",
 ) -> tuple[str, list[object]]:
     """The statement for rows matching the filters; ``order`` is 'seq' or 'valid' ((occurred_on, seq))."""
-    where, params = ["seq > ?"], [after]
+    where: list[str] = ["seq > ?"]
+    params: list[object] = [after]
     for clause, value in (
         ("channel = ?", channel),
         ("type = ?", type),

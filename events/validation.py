@@ -186,13 +186,14 @@ def _strict(cls: type[Event]) -> type[Event]:
     return types.new_class(cls.__name__ + "Input", (cls,), options, body)
 
 
-STRICT_TYPES = {cls: _strict(cls) for cls in AnyEvent.__args__}  # type: ignore[attr-defined]
-_STRICT_UNION = STRICT_TYPES[next(iter(STRICT_TYPES))]
+STRICT_TYPES = {cls: _strict(cls) for cls in AnyEvent.__args__}
+# The union of the strict variants, built at run time (so Any to the type checker).
+_STRICT_UNION: Any = STRICT_TYPES[next(iter(STRICT_TYPES))]
 for _cls in list(STRICT_TYPES.values())[1:]:
-    _STRICT_UNION = _STRICT_UNION | _cls  # type: ignore[assignment]
+    _STRICT_UNION = _STRICT_UNION | _cls
 
 _ONE = msgspec.json.Decoder(_STRICT_UNION)
-_ONE_OR_MANY = msgspec.json.Decoder(_STRICT_UNION | list[_STRICT_UNION])  # type: ignore[operator]
+_ONE_OR_MANY = msgspec.json.Decoder(_STRICT_UNION | list[_STRICT_UNION])
 
 _PATTERN_HINTS = {
     "channel": "must be a slug of lowercase letters, digits and hyphens, starting with a letter or digit"

@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 import structlog
 
 from events import store
-from events.catalog import Event
-from events.errors import ChainBroken, LogError, Unavailable
-from events.log import AppendHook, IdempotencyKey, Listener, Receipt, StoredEvent, Verification
+from events.catalog import Event, decode
+from events.errors import ChainBroken, LogError, Refused, Unavailable
+from events.log import AppendHook, Head, IdempotencyKey, Listener, Receipt, StoredEvent, Verification
 from events.placement import AppendFailed, GroupView, Known, Request, call_isolated
+from events.rules import tag
 from events.store import Sql
 from events.validation import InvalidEvent
 
@@ -225,6 +226,37 @@ class GroupCommitLog:
         self._queue.put(Request(events=(), expected_version=None, writer=None, future=future, work=work))
         return future
 
+    def load_rows(self, rows: Sequence[StoredEvent]) -> Head:
+        """Copy another log's rows verbatim (a migration), in one transaction: seq, recorded_at, writer
+        and hash kept. Each row must continue this log exactly (the next seq, the head's hash as
+        prev_hash, sha256(prev_hash || body) as hash, its channel's next version, columns that match
+        its body), else Refused and nothing is loaded. Hooks run, so projections follow."""
+        rows = list(rows)
+        if self.writes_refused is not None:
+            raise self.writes_refused
+
+        def work(conn: Any) -> Head:
+            db = Sql(conn)
+            seq, digest, _ = store.head_row(db)
+            versions = store.channel_versions(db, {r.channel for r in rows})
+            for row in rows:
+                problem = _misfit(row, seq, digest, versions.get(row.channel, 0))
+                if problem:
+                    raise Refused(f"seq {row.seq} does not continue this log: {problem}")
+                seq, digest, versions[row.channel] = row.seq, row.hash, row.version
+            store.insert(db, rows)
+            for hook in self._hooks:
+                hook(conn, rows)
+            self._loaded(db, rows)
+            return Head(seq, digest)
+
+        head = self.run_in_writer(work)
+        self._publish(rows)
+        return head
+
+    def _loaded(self, db: Sql, rows: Sequence[StoredEvent]) -> None:
+        """Called in load_rows' transaction after the insert (a backend may tell other processes)."""
+
     def append(
         self,
         events: Sequence[Event],
@@ -309,3 +341,27 @@ class GroupCommitLog:
                 result.bad_seq or 0,
             )
         return result
+
+
+def _misfit(row: StoredEvent, seq: int, digest: str, version: int) -> str | None:
+    """Why ``row`` cannot follow head (seq, digest) with its channel at ``version``; None if it can."""
+    if row.seq != seq + 1:
+        return f"the log's head is seq {seq}"
+    if row.prev_hash != digest:
+        return "its prev_hash is not the hash of the log's head"
+    if store.chain_hash(row.prev_hash, row.body) != row.hash:
+        return "its hash is not sha256(prev_hash || body)"
+    if row.version != version + 1:
+        return f"channel {row.channel} is at version {version}"
+    try:
+        event = decode(row.body)
+    except Exception as error:  # a body that does not decode was never appended by diplo
+        return f"its body does not decode ({error})"
+    if (str(event.id), tag(event), event.channel, event.occurred_on.isoformat()) != (
+        row.id,
+        row.type,
+        row.channel,
+        row.occurred_on,
+    ):
+        return "its columns do not match its body"
+    return None

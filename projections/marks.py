@@ -10,16 +10,14 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from projections.measures import MEASURE_TYPES
+
+# The events a timeline marks, by kind; old sanction events count as measures, as the register upcasts them.
 MARK_KINDS = {
     "meeting_held": "meeting",
     "contact_made": "contact",
     "talks_cancelled": "cancellation",
-    "measure_imposed": "measure",
-    "measure_modified": "measure",
-    "measure_suspended": "measure",
-    "measure_lifted": "measure",
-    "sanction_applied": "measure",
-    "sanction_lifted": "measure",
+    **{t: "measure" for t in MEASURE_TYPES},
 }
 KINDS = ("meeting", "contact", "cancellation", "measure")
 

@@ -85,15 +85,11 @@ class Measure(msgspec.Struct, kw_only=True):
 
 def upcast(event: Event, parties: Parties) -> Event:
     """An old sanction event read as the measure event it means; any other event as it is."""
+    # The fields every event has carry over as they are.
+    common = {name: getattr(event, name) for name in Event.__struct_fields__}
     if isinstance(event, SanctionApplied):
         return MeasureImposed(
-            id=event.id,
-            channel=event.channel,
-            occurred_on=event.occurred_on,
-            summary=event.summary,
-            sources=event.sources,
-            confidence=event.confidence,
-            precision=event.precision,
+            **common,
             measure=sanction_measure_key(event.by, event.target),
             kind="sanction",
             by=event.by,
@@ -103,13 +99,7 @@ def upcast(event: Event, parties: Parties) -> Event:
         )
     if isinstance(event, SanctionLifted):
         return MeasureLifted(
-            id=event.id,
-            channel=event.channel,
-            occurred_on=event.occurred_on,
-            summary=event.summary,
-            sources=event.sources,
-            confidence=event.confidence,
-            precision=event.precision,
+            **common,
             measure=sanction_measure_key(event.by, event.target),
         )
     return event

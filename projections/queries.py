@@ -228,6 +228,8 @@ class Projections:
         ``buckets`` periods. Each mark: (period_start, kind, count, first_event_id), by period then kind.
 
         From the month counters the history rows carry: one seek per month, whatever the length of the log."""
+        if buckets is not None and buckets < 1:
+            raise ValueError("buckets must be at least 1")
         conn = self.log.reader()
         if self.fold_reads:
             return self._folded_marks(channel, known_at, start, end, buckets)

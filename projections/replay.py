@@ -56,23 +56,26 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
     checkpoint = head_seq(conn)
     # The log is read on a connection of its own (the events are committed; the rebuild writes only
     # projection tables), so that the writer connection is free for the background inserts meanwhile.
-    reader = connect(conn.execute("PRAGMA database_list").fetchone()[2])
-    background = Background(conn)
+    reader = own_reader(conn)
+    background = Background(conn) if reader is not None else None
     maintainer = Maintainer(suffix, background)
+    source = reader if reader is not None else conn
     after, count = 0, 0
     # Only the columns the maintainer reads: the hashes and instants are not folded.
     sql = "SELECT seq, id, type, channel, version, occurred_on, body FROM events WHERE seq > ? AND seq <= ?"
     sql += " ORDER BY seq LIMIT ?"
     try:
-        while chunk := reader.execute(sql, (after, checkpoint, CHUNK)).fetchall():
+        while chunk := source.execute(sql, (after, checkpoint, CHUNK)).fetchall():
             maintainer.replay_chunk(conn, chunk)
             after = chunk[-1][0]
             count += len(chunk)
             if progress is not None:
                 progress(len(chunk))
     finally:
-        background.close()
-        reader.close()
+        if background is not None:
+            background.close()
+        if reader is not None:
+            reader.close()
     maintainer.write_heads(conn, list(maintainer.heads))
     recompute_measures(conn, suffix)
     sanctions_key = recompute_sanctions(conn, suffix, upto=checkpoint)
@@ -85,6 +88,14 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
         checkpoint=checkpoint,
     )
     return stats, sanctions_key
+
+
+def own_reader(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """On SQLite, a second connection to the same file: the log is read there while a background thread
+    inserts on ``conn``. None elsewhere (a server's connection reads its own chunks in turn)."""
+    if not isinstance(conn, sqlite3.Connection):
+        return None
+    return connect(conn.execute("PRAGMA database_list").fetchone()[2])
 
 
 def rebuild_and_swap(conn: sqlite3.Connection, progress: Progress | None = None) -> ReplayStats:

@@ -91,8 +91,7 @@ def create_tables(conn: sqlite3.Connection, suffix: str = "", indexes: bool = Tr
     for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement)
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(projection_meta)")}
-    if "layout" not in columns:  # a database from before layouts were recorded
+    if "layout" not in columns_of(conn, "projection_meta"):  # a database from before layouts were recorded
         conn.execute("ALTER TABLE projection_meta ADD COLUMN layout INTEGER NOT NULL DEFAULT 0")
     if indexes and layout_of(conn, suffix) == LAYOUT:
         create_indexes(conn, suffix)
@@ -100,10 +99,15 @@ def create_tables(conn: sqlite3.Connection, suffix: str = "", indexes: bool = Tr
 
 def layout_of(conn: sqlite3.Connection, suffix: str = "") -> int:
     """The layout of the history table present (0 if it is of a layout before transaction time was kept)."""
-    columns = {r[1] for r in conn.execute(f"PRAGMA table_info(channel_history{suffix})")}
-    heads = {r[1] for r in conn.execute(f"PRAGMA table_info(channel_heads{suffix})")}
+    columns = columns_of(conn, f"channel_history{suffix}")
+    heads = columns_of(conn, f"channel_heads{suffix}")
     register = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"measure_register{suffix}",)).fetchone()
     return LAYOUT if "recorded_from" in columns and "marks" in columns and "version" in heads and register else 0
+
+
+def columns_of(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The column names of an existing table (portable: no PRAGMA, which a server database lacks)."""
+    return {d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description}
 
 
 def create_indexes(conn: sqlite3.Connection, suffix: str = "") -> None:

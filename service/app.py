@@ -24,9 +24,10 @@ from service.auth import FailureBrake
 from service.metrics import GROUP_SIZE, MetricsController
 from service.routes.channels import ChannelController, RegisterController
 from service.routes.events import EventController
+from service.routes.interop import InteropController
 from service.routes.params import as_of_date, known_at_instant
 from service.routes.system import SystemController
-from service.routes.web import WebController
+from service.routes.web import ChangesController, WebController
 from service.runtime import ensure_admin_token, open_runtime
 from service.schemas import ChannelOut
 from service.settings import Settings
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def start(app: Litestar) -> None:
         runtime = open_runtime(settings)
         if settings.admin_token:  # DIPLO_ADMIN_TOKEN holds however the app is started
-            ensure_admin_token(settings)
+            ensure_admin_token(settings, runtime.log)
         runtime.projections.start_rebuild()  # for a new projection version: served from the old tables meanwhile
         runtime.log.group_listeners.append(GROUP_SIZE.observe)
         app.state.runtime = runtime
@@ -55,11 +56,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             EventController,
+            InteropController,
             ChannelController,
             RegisterController,
             SystemController,
             MetricsController,
             WebController,
+            ChangesController,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
         ],
         on_startup=[start],
@@ -122,8 +125,13 @@ def channel_reads(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _wants_html(scope: Scope) -> bool:
+    """A browser asks for the channel's page: the route negotiates it."""
+    return any(name == b"accept" and b"html" in value for name, value in scope["headers"])
+
+
 def _channel_answer(scope: Scope) -> bytes | None:
-    if scope["method"] != "GET":
+    if scope["method"] != "GET" or _wants_html(scope):
         return None
     channel = scope.get("path_params", {}).get("channel")
     if not isinstance(channel, str) or len(channel) > 80 or not CHANNEL_SLUG.fullmatch(channel):

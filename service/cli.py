@@ -12,28 +12,51 @@ from pathlib import Path
 import click
 import msgspec
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from events import LogError, SQLiteLog, clock
-from events.sqlite import connect
-from projections import Projections
+from events import EventLog, LogError, SQLiteLog, clock
+from events.backends import open_log
 from projections.queries import upcoming_only
 from service import logs, tokens
+from service.interop import candidates as queue
+from service.interop import exports
+from service.interop.datasets import DATASETS, DatasetError
 from service.loading import LoadError, load_file
 from service.loading import export as export_log
+from service.migrate import migrate as migrate_log
+from service.runtime import open_projections
 from service.schemas import ChannelOut, ChannelsOut
-from service.settings import Settings
+from service.settings import Settings, database, describe
+
+Database = str | Path  # a SQLite file's Path, or a PostgreSQL URL
 
 console = Console(stderr=True, soft_wrap=True)  # never wrap a path or a hash across lines
+
+
+def _database(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Database:
+    try:
+        return Settings.from_env(db=value).db
+    except (ValueError, msgspec.ValidationError) as error:
+        raise click.BadParameter(str(error).split(" - at ")[0]) from None
+
+
 db_option = click.option(
     "--db",
     "db",
-    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    callback=lambda _ctx, _param, value: Settings.from_env(db=value).db,
-    help=f"The database file (env DIPLO_DB; default {Settings().db}).",
+    callback=_database,
+    help=f"The database: a SQLite file or postgresql://user@host/dbname (env DIPLO_DB; default {Settings().db}).",
 )
+
+
+def _file_only(db: Database, command: str) -> Path:
+    """Commands that copy files work on SQLite; on PostgreSQL, say what to use instead."""
+    if isinstance(db, Path):
+        return db
+    raise click.ClickException(
+        f"{command} copies a SQLite file; for PostgreSQL use pg_dump, or diplo migrate --to sqlite:///FILE"
+    )
 
 
 def plural(count: int, noun: str) -> str:
@@ -101,7 +124,7 @@ def cli() -> None:
 @click.option("--host", default=None, help=f"Listen address (env DIPLO_HOST; default {Settings().host}).")
 @click.option("--port", default=None, type=int, help=f"Port (env DIPLO_PORT; default {Settings().port}).")
 @click.option("--server", type=click.Choice(["granian", "uvicorn"]), default="granian", show_default=True)
-def serve(db: Path, host: str | None, port: int | None, server: str) -> None:
+def serve(db: Database, host: str | None, port: int | None, server: str) -> None:
     """Start the HTTP service (seeding a fresh database from seeds/).
 
     Example: diplo serve --port 8000
@@ -114,7 +137,7 @@ def serve(db: Path, host: str | None, port: int | None, server: str) -> None:
 @cli.command()
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def load(db: Path, files: tuple[Path, ...]) -> None:
+def load(db: Database, files: tuple[Path, ...]) -> None:
     """Append events from JSON Lines files, one atomic batch per file.
 
     Re-loading a file appends nothing: an event with an id is matched by its id, and a line
@@ -122,20 +145,20 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
 
     Example: diplo load seeds/*.jsonl
     """
-    log = SQLiteLog(db)
-    projections = Projections(log)
+    log = open_log(db)
+    projections = open_projections(log)
     try:
         with _progress() as progress:
             for path in files:
                 lines = sum(1 for _ in path.open("rb"))
                 task = progress.add_task(path.name, total=lines)
+
+                def advance(done: int, task: TaskID = task) -> None:
+                    progress.advance(task, done)
+
                 try:
                     result = load_file(
-                        log,
-                        path,
-                        writer="cli",
-                        progress=lambda n, t=task: progress.advance(t, n),
-                        appending=lambda count: _appending(progress, count),
+                        log, path, writer="cli", progress=advance, appending=lambda count: _appending(progress, count)
                     )
                 except LoadError as error:
                     console.print(f"[red]error[/red] {error} (nothing of this file was loaded)")
@@ -153,19 +176,44 @@ def load(db: Path, files: tuple[Path, ...]) -> None:
 @cli.command()
 @db_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
-def export(db: Path, output: Path | None) -> None:
-    """Write the whole log as JSON Lines in seq order (load takes it back, same hashes).
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["log", *exports.FORMATS]),
+    default="log",
+    show_default=True,
+    help="log: the log itself; plover: PLOVER JSON Lines; icews: dyadic CSV; panel: dyad-month panel CSV.",
+)
+@click.option("--as-of", callback=_date, help="plover, icews, panel: the world on this day (YYYY-MM-DD).")
+@click.option("--known-at", callback=_instant, help="plover, icews, panel: as the log stood at this moment.")
+def export(db: Database, output: Path | None, fmt: str, as_of: dt.date | None, known_at: str | None) -> None:
+    """Write the whole log as JSON Lines in seq order (load takes it back, same hashes),
+    or the record in a format event-data tools load (see "Working with event data" in the README).
 
-    Example: diplo export -o log.jsonl
+    Example: diplo export -o log.jsonl; diplo export --format panel --as-of 2025-12-31 -o panel.csv
     """
-    log = SQLiteLog(db)
+    if fmt == "log" and (as_of or known_at):
+        raise click.UsageError(
+            "--as-of and --known-at apply to --format plover, icews and panel; the log is exported whole"
+        )
+    log = open_log(db)
     try:
-        if output is None:
-            count = export_log(log, sys.stdout.buffer)
-        else:
-            with output.open("wb") as handle:
+        handle = sys.stdout.buffer if output is None else output.open("wb")
+        try:
+            if fmt == "log":
                 count = export_log(log, handle)
-        console.print(f"exported {plural(count, 'event')}")
+                noun = "event"
+            else:
+                snapshot = exports.Snapshot(log, open_projections(log), as_of, known_at)
+                count = -1 if fmt != "plover" else 0  # the CSVs' header line is not a record
+                for line in exports.lines(fmt, snapshot):
+                    handle.write(line)
+                    count += 1
+                noun = "record" if fmt == "plover" else "row"
+        finally:
+            if output is not None:
+                handle.close()
+        console.print(f"exported {plural(count, noun)}")
     finally:
         log.close()
 
@@ -173,12 +221,12 @@ def export(db: Path, output: Path | None) -> None:
 @cli.command()
 @db_option
 @json_option
-def verify(db: Path, as_json: bool) -> None:
+def verify(db: Database, as_json: bool) -> None:
     """Recompute the hash chain; exit 1 and name the first bad seq if it is broken.
 
     Example: diplo verify
     """
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
         result = log.verify()
     finally:
@@ -197,14 +245,14 @@ def verify(db: Path, as_json: bool) -> None:
 @cli.command()
 @db_option
 @click.option("--check", is_flag=True, help="Rebuild into scratch tables and report drift; change nothing.")
-def replay(db: Path, check: bool) -> None:
+def replay(db: Database, check: bool) -> None:
     """Rebuild every projection from the log (swapped in atomically at the end).
 
     Example: diplo replay --check
     """
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
-        projections = Projections(log)
+        projections = open_projections(log)
         total = log.head().seq
         with _progress() as progress:
             task = progress.add_task("replay", total=total)
@@ -237,14 +285,14 @@ def replay(db: Path, check: bool) -> None:
 @click.option("--as-of", callback=_date, help="The world on this day (YYYY-MM-DD).")
 @click.option("--known-at", callback=_instant, help="As the log stood at this moment (RFC 3339 or a date).")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table (the shape of GET /channels).")
-def status(db: Path, as_of: dt.date | None, known_at: str | None, as_json: bool) -> None:
+def status(db: Database, as_of: dt.date | None, known_at: str | None, as_json: bool) -> None:
     """Every channel's state, as a table.
 
     Example: diplo status --as-of 2023-06-01
     """
-    log = SQLiteLog(db)
+    log = open_log(db)
     try:
-        states = [upcoming_only(s, as_of) for s in Projections(log).all_channels(as_of, known_at)]
+        states = [upcoming_only(s, as_of) for s in open_projections(log).all_channels(as_of, known_at)]
     finally:
         log.close()
     if as_json:
@@ -283,19 +331,18 @@ def token() -> None:
 @db_option
 @click.option("--role", type=click.Choice(list(tokens.RANKS)), required=True)
 @click.option("--name", help="A name to recognise the token by (default: generated).")
-def token_create(db: Path, role: str, name: str | None) -> None:
+def token_create(db: Database, role: str, name: str | None) -> None:
     """Create a token and print it once.
 
     Example: diplo token create --role writer --name newsroom
     """
-    SQLiteLog(db).close()  # creates and migrates the database if needed
-    conn = connect(db)
+    log = open_log(db)  # creates and migrates the database if needed
     try:
-        name, secret = tokens.create(conn, role, name)  # type: ignore[arg-type]
+        name, secret = tokens.create(log.reader(), role, name)  # type: ignore[arg-type]
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     finally:
-        conn.close()
+        log.close()
     console.print(f"token {name!r} ({role}); it is shown only now:")
     click.echo(secret)
 
@@ -303,17 +350,16 @@ def token_create(db: Path, role: str, name: str | None) -> None:
 @token.command("list")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of a table.")
-def token_list(db: Path, as_json: bool) -> None:
+def token_list(db: Database, as_json: bool) -> None:
     """List tokens (names and roles; secrets are never stored).
 
     Example: diplo token list
     """
-    SQLiteLog(db).close()
-    conn = connect(db)
+    log = open_log(db)
     try:
-        listed = tokens.listing(conn)
+        listed = tokens.listing(log.reader())
     finally:
-        conn.close()
+        log.close()
     if as_json:
         for info in listed:
             click.echo(json.dumps(msgspec.to_builtins(info)))
@@ -331,17 +377,17 @@ def token_list(db: Path, as_json: bool) -> None:
 @token.command("revoke")
 @db_option
 @click.argument("name")
-def token_revoke(db: Path, name: str) -> None:
+def token_revoke(db: Database, name: str) -> None:
     """Revoke a token by name.
 
     Example: diplo token revoke newsroom
     """
-    conn = connect(db)
+    log = open_log(db)
     try:
-        if not tokens.revoke(conn, name):
+        if not tokens.revoke(log.reader(), name):
             raise click.ClickException(f"no active token named {name!r}")
     finally:
-        conn.close()
+        log.close()
     console.print(f"revoked {name!r}")
 
 
@@ -349,11 +395,12 @@ def token_revoke(db: Path, name: str) -> None:
 @db_option
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
-def backup(db: Path, target: Path, as_json: bool) -> None:
+def backup(db: Database, target: Path, as_json: bool) -> None:
     """Copy the database online, while the service runs (SQLite's backup API).
 
     Example: diplo backup backups/diplo-2026-11-29.db
     """
+    db = _file_only(db, "backup")
     if target.exists():
         raise click.ClickException(f"{target} exists; choose a new file")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -374,11 +421,12 @@ def backup(db: Path, target: Path, as_json: bool) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing database file.")
 @json_option
-def restore(db: Path, source: Path, force: bool, as_json: bool) -> None:
+def restore(db: Database, source: Path, force: bool, as_json: bool) -> None:
     """Restore a backup into the database file (stop the service first); the chain is verified first.
 
     Example: diplo restore backups/diplo-2026-11-29.db --db data/diplo.db
     """
+    db = _file_only(db, "restore")
     if db.exists() and not force:
         raise click.ClickException(f"{db} exists; stop the service and pass --force to replace it")
     backup_log = SQLiteLog(source)
@@ -397,3 +445,177 @@ def restore(db: Path, source: Path, force: bool, as_json: bool) -> None:
     else:
         click.echo(f"restored {plural(head.seq, 'event')} into {db}")
         click.echo(f"head hash {head.hash}")
+
+
+@cli.group()
+def candidates() -> None:
+    """The review queue: candidate events from POLECAT, ICEWS or GDELT files, accepted or rejected by a reviewer."""
+
+
+def _queue(db: Database) -> tuple[EventLog, queue.CandidateStore]:
+    log = open_log(db)  # creates and migrates the database if needed
+    return log, queue.CandidateStore(db)
+
+
+@candidates.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(DATASETS), required=True, help="The dataset's file format.")
+@click.option(
+    "--dyad", help="Keep only rows between these two parties (e.g. USA-CHN); default: parties with a channel."
+)
+@json_option
+def candidates_import(db: Database, file: Path, fmt: str, dyad: str | None, as_json: bool) -> None:
+    """Read a dataset file and queue its rows between parties that have a channel (or --dyad) as candidates.
+
+    Duplicates are dropped, near-duplicates across sources kept as more reports of one candidate;
+    nothing reaches the log until accepted. Example: diplo candidates import week.tsv --format polecat
+    """
+    log, store = _queue(db)
+    try:
+        dyads = [queue.parse_dyad(dyad)] if dyad is not None else queue.channel_dyads(open_projections(log))
+        result = store.import_file(file, fmt, dyads)
+    except queue.ReviewError as error:
+        raise click.BadParameter(error.message, param_hint="--dyad") from None
+    except DatasetError as error:
+        raise click.ClickException(f"{file}: {error} (nothing was imported)") from None
+    finally:
+        log.close()
+    if as_json:
+        click.echo(msgspec.json.encode(result).decode())
+        return
+    why = {"code": "code diplo does not record", "party": "party unknown", "date": "no date", "self": "one party"}
+    skipped = ", ".join(f"{n:,} {why.get(k, k)}" for k, n in sorted(result.skipped.items())) or "none"
+    console.print(
+        f"{file}: {plural(result.rows, 'row')}; {plural(result.candidates, 'new candidate')},"
+        f" {result.merged:,} merged into earlier candidates, {plural(result.duplicates, 'duplicate')} dropped,"
+        f" {result.already_imported:,} already imported, {result.other_dyad:,} between other parties;"
+        f" not read: {skipped}",
+        markup=False,
+    )
+
+
+@candidates.command("list")
+@db_option
+@click.option("--status", type=click.Choice([*queue.STATUSES, "all"]), default="pending", show_default=True)
+@click.option("--dyad", help="Only this pair of parties (e.g. USA-CHN).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of a table.")
+def candidates_list(db: Database, status: str, dyad: str | None, limit: int, as_json: bool) -> None:
+    """List candidates by day, with what reported them.
+
+    Example: diplo candidates list --status pending
+    """
+    log, store = _queue(db)
+    log.close()
+    try:
+        pair = queue.parse_dyad(dyad) if dyad else None
+    except queue.ReviewError as error:
+        raise click.BadParameter(error.message, param_hint="--dyad") from None
+    found = store.listing(None if status == "all" else status, pair, limit)
+    if as_json:
+        for candidate in found:
+            click.echo(msgspec.json.encode(candidate).decode())
+        return
+    table = Table(title=f"{plural(len(found), 'candidate')} ({status})")
+    for column in ("id", "day", "parties", "type", "reports", "status", "summary"):
+        table.add_column(column)
+    for c in found:
+        reports = "; ".join(f"{r.dataset} {r.code} {r.source}" for r in c.reports)
+        table.add_row(c.id, c.occurred_on, f"{c.actor}-{c.recipient}", c.type, reports, c.status, c.summary)
+    Console(width=None if console.is_terminal else 200).print(table)
+
+
+def _field(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, object]:
+    """NAME=VALUE pairs; a VALUE that is JSON (a list, a number) is read as JSON, else as text."""
+    fields: dict[str, object] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE (e.g. reason='called off')")
+        try:
+            fields[name] = json.loads(value) if value[:1] in "[{" else value
+        except json.JSONDecodeError:
+            raise click.BadParameter(f"{name}: {value!r} is not valid JSON") from None
+    return fields
+
+
+@candidates.command("accept")
+@db_option
+@click.argument("candidate_id")
+@click.option("--channel", required=True, help="The channel the event belongs to.")
+@click.option("--type", "type_", help="Another event type than the one the dataset's code maps to.")
+@click.option("--field", "fields", multiple=True, callback=_field, help="NAME=VALUE for a field of the event.")
+@click.option("--reviewer", default="cli", show_default=True, help="Recorded as the event's writer.")
+@json_option
+def candidates_accept(
+    db: Database, candidate_id: str, channel: str, type_: str | None, fields: dict, reviewer: str, as_json: bool
+) -> None:
+    """Append a candidate as an event (through the log's normal path; accepting twice appends once).
+
+    Example: diplo candidates accept 6b0c... --channel us-cn-mmca --field level=working
+    """
+    log, store = _queue(db)
+    body = {**fields, "channel": channel, **({"type": type_} if type_ else {})}
+    try:
+        accepted, created = store.accept(log, open_projections(log), candidate_id, body, reviewer)
+    except queue.ReviewError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        log.close()
+    if as_json:
+        click.echo(msgspec.json.encode(accepted).decode())
+        return
+    verb = "appended" if created else "already in the log as"
+    click.echo(f"{verb} event {accepted.receipt.id} (seq {accepted.receipt.seq}) on {channel}")
+
+
+@candidates.command("reject")
+@db_option
+@click.argument("candidate_id")
+@click.option("--reason", required=True, help="Why it is rejected (e.g. 'wrong actors').")
+@click.option("--reviewer", default="cli", show_default=True)
+def candidates_reject(db: Database, candidate_id: str, reason: str, reviewer: str) -> None:
+    """Reject a candidate with a reason; it never reaches the log.
+
+    Example: diplo candidates reject 6b0c... --reason "a different meeting"
+    """
+    log, store = _queue(db)
+    log.close()
+    try:
+        store.reject(candidate_id, reason, reviewer)
+    except queue.ReviewError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"rejected {candidate_id}")
+
+
+def _url(_ctx: click.Context, _param: click.Parameter, value: str) -> Database:
+    try:
+        return database(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@cli.command()
+@click.option("--from", "source", required=True, callback=_url, help="The log to copy: a SQLite file or URL.")
+@click.option("--to", "target", required=True, callback=_url, help="Where to: a SQLite file or URL, empty or a prefix.")
+@json_option
+def migrate(source: Database, target: Database, as_json: bool) -> None:
+    """Copy a log to another database, every row as it is (seq, recorded_at, hash), then its tokens;
+    the target's projections are built from it. Run it again to copy what was appended since.
+
+    Example: diplo migrate --from sqlite:///data/diplo.db --to postgresql://diplo@db.internal/diplo
+    """
+    if str(source) == str(target):
+        raise click.ClickException("--from and --to name the same database")
+    with _progress() as progress:
+        task = progress.add_task("migrate", total=None)
+        result = migrate_log(source, target, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        click.echo(msgspec.json.encode(result).decode())
+        return
+    click.echo(
+        f"copied {plural(result.copied, 'event')} ({plural(result.already_there, 'event')} already there)"
+        f" and {plural(result.tokens, 'token')} from {describe(source)} to {describe(target)}"
+    )
+    click.echo(f"head seq {result.head.seq}, hash {result.head.hash}; the target's chain verifies")

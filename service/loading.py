@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import msgspec
 
 from events import Event, EventLog, InvalidEvent, LogError, decode_event
 from events.catalog import encode
+
+T = TypeVar("T")
 
 
 class LoadError(ValueError):
@@ -22,6 +24,27 @@ class LoadResult(msgspec.Struct, kw_only=True):
     events: int
     appended: int
     already_present: int
+
+
+def decode_checked(decode: Callable[[bytes], T], data: bytes, what: str = "body") -> T:
+    """``decode`` with the two failures the decoder does not explain turned into InvalidEvent.
+
+    The decoder raises UnicodeDecodeError inside strings and RecursionError on deep nesting;
+    both are bad input, not server errors.
+    """
+    try:
+        data.decode("utf-8")  # strict: refuses overlong forms and surrogates, which the decoder lets through
+    except UnicodeDecodeError as error:
+        raise InvalidEvent(
+            f"{what} is not valid UTF-8: byte {error.start} (0x{data[error.start]:02x}) {error.reason};"
+            " send JSON encoded as UTF-8"
+        ) from None
+    try:
+        return decode(data)
+    except RecursionError:
+        raise InvalidEvent(
+            f"{what} nests JSON too deeply; an event is an object whose fields nest only a few levels"
+        ) from None
 
 
 # Ids derived from content live in their own namespace, so they never collide with client UUIDs by design.
@@ -51,8 +74,10 @@ def parse_lines(path: Path, progress: Callable[[int], None] | None = None) -> tu
                 progress(1)
             if not line.strip():
                 continue
+            if line.lstrip().startswith(b"["):
+                raise LoadError(f"{path}:{number}: one JSON object per line (JSON Lines); this line is an array")
             try:
-                events.append(with_content_id(decode_event(line), line))
+                events.append(with_content_id(decode_checked(decode_event, line, "line"), line))
             except InvalidEvent as error:
                 raise LoadError(f"{path}:{number}: {error.message}") from None
             line_numbers.append(number)

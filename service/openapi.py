@@ -18,6 +18,7 @@ from events.validation import STRICT_TYPES
 from service.examples import EXAMPLES
 
 ASSETS = "/static/swagger"
+FAVICON = "<link rel='icon' type='image/svg+xml' href='/static/favicon.svg'>"  # litestar's default is on a CDN
 
 
 @cache
@@ -28,7 +29,7 @@ def _event_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _union(types: list[type]) -> Any:
-    union = types[0]
+    union: Any = types[0]
     for t in types[1:]:
         union = union | t
     return union
@@ -57,6 +58,13 @@ class EventBodyJson(JsonRenderPlugin):
         return super().render(request, with_event_bodies(openapi_schema))
 
 
+class EventBodySwagger(SwaggerRenderPlugin):
+    """The page embeds the document itself, so it needs the event bodies too (not only after a JSON fetch)."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, with_event_bodies(openapi_schema))
+
+
 def config(version: str) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="diplo",
@@ -64,13 +72,15 @@ def config(version: str) -> OpenAPIConfig:
         description="An event-sourced status service for diplomatic communication channels.",
         path="/schema",
         render_plugins=[
-            SwaggerRenderPlugin(
+            EventBodySwagger(
                 path="/",
                 js_url=f"{ASSETS}/swagger-ui-bundle.js",
                 css_url=f"{ASSETS}/swagger-ui.css",
                 standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=FAVICON,
             ),
             EventBodyJson(),
         ],
         use_handler_docstrings=True,
+        create_examples=False,  # litestar's generated examples are random filler; ours are in examples.py
     )

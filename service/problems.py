@@ -9,12 +9,25 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from events import ChainBroken, Conflict, InvalidEvent, Refused, Unavailable
 
 MEDIA_TYPE = "application/problem+json"
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Body too large",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
 log = structlog.get_logger("diplo.http")
 
 
@@ -29,6 +42,21 @@ class Problem(msgspec.Struct, kw_only=True):
     index: int | None = None
     channel: str | None = None
     current_version: int | None = None
+
+
+def documented(status: int, description: str, detail: str, title: str | None = None, **extra: Any) -> ResponseSpec:
+    """An error response for the OpenAPI document, with a real example of its body.
+
+    ``generate_examples=False``: litestar would otherwise fill the example with random strings and numbers.
+    """
+    body = {"status": status, "title": title or TITLES.get(status, "Error"), "detail": detail, **extra}
+    return ResponseSpec(
+        Problem,
+        description=description,
+        media_type=MEDIA_TYPE,
+        generate_examples=False,
+        examples=[Example(summary=description, value=body)],
+    )
 
 
 def problem(
@@ -87,20 +115,12 @@ def _validation(exc: ValidationException) -> ProblemDetailsException:
 
 
 def _http(exc: HTTPException) -> ProblemDetailsException:
-    titles = {
-        401: "Unauthorized",
-        403: "Forbidden",
-        404: "Not found",
-        405: "Method not allowed",
-        413: "Body too large",
-        429: "Too many requests",
-    }
     detail = exc.detail
     if exc.status_code == 413:
         detail = "the request body is larger than this service accepts; send fewer events per request"
     elif exc.status_code == 404 and detail in ("Not Found", ""):
         detail = "no such resource; see /schema for the routes"
-    return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail, headers=exc.headers)
+    return problem(exc.status_code, TITLES.get(exc.status_code, "Error"), detail, headers=exc.headers)
 
 
 def plugin() -> ProblemDetailsPlugin:

@@ -11,8 +11,8 @@ from pathlib import Path
 import msgspec
 import structlog
 
-from events import SQLiteLog, Verification
-from events.sqlite import connect
+from events import EventLog, Verification
+from events.backends import open_log
 from projections import Projections
 from service import tokens
 from service.loading import LoadResult, load_files, seed_files
@@ -25,7 +25,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 class Runtime(msgspec.Struct, kw_only=True, dict=True):
     settings: Settings
-    log: SQLiteLog
+    log: EventLog
     projections: Projections
     startup_check: Verification
     started: float
@@ -48,31 +48,48 @@ class Runtime(msgspec.Struct, kw_only=True, dict=True):
 
 
 def open_runtime(settings: Settings) -> Runtime:
-    event_log = SQLiteLog(settings.db)
-    check = event_log.refuse_writes_if_broken(settings.verify_tail)
-    if not check.ok:
-        log.error("chain.broken", bad_seq=check.bad_seq, problem=check.problem)
-    return Runtime(
-        settings=settings,
-        log=event_log,
-        projections=Projections(event_log, rebuild_in_background=True),  # serve while it rebuilds
-        startup_check=check,
-        started=time.time(),
-    )
-
-
-def ensure_admin_token(settings: Settings) -> str | None:
-    """DIPLO_ADMIN_TOKEN if given; else, on a database with no token, a new admin token to print once."""
-    conn = connect(settings.db)
+    """The log of ``settings.db`` (a SQLite file or a PostgreSQL URL) and its projections."""
+    event_log = open_log(settings.db)
     try:
-        if settings.admin_token:
-            tokens.ensure(conn, settings.admin_token, "admin", "admin")
-            return None
-        if tokens.any_active(conn):
-            return None
-        return tokens.create(conn, "admin", "admin")[1]
-    finally:
-        conn.close()
+        check = event_log.refuse_writes_if_broken(settings.verify_tail)
+        if not check.ok:
+            log.error("chain.broken", bad_seq=check.bad_seq, problem=check.problem)
+        projections = open_projections(event_log, rebuild_in_background=True)  # served while it rebuilds
+    except BaseException:
+        event_log.close()
+        raise
+    return Runtime(settings=settings, log=event_log, projections=projections, startup_check=check, started=time.time())
+
+
+def open_projections(event_log: EventLog, rebuild_in_background: bool = False) -> Projections:
+    """The projections over this log: on a database server, with a replay that builds outside the append lock.
+
+    ``rebuild_in_background`` (the server): a new projection version is rebuilt once ``start_rebuild()`` is
+    called, and reads answer meanwhile; otherwise (the CLI) it is rebuilt here, before anything is read."""
+    if hasattr(event_log, "session"):
+        from projections.postgres import ServerProjections
+
+        return ServerProjections(event_log, rebuild_in_background)  # type: ignore[arg-type]
+    return Projections(event_log, rebuild_in_background)  # type: ignore[arg-type]
+
+
+def ensure_admin_token(settings: Settings, event_log: EventLog | None = None) -> str | None:
+    """DIPLO_ADMIN_TOKEN if given; else, on a database with no token, a new admin token to print once.
+
+    Tokens live beside the log, in its database: ``event_log``'s, or one opened for the purpose."""
+    if event_log is None:
+        opened = open_log(settings.db)
+        try:
+            return ensure_admin_token(settings, opened)
+        finally:
+            opened.close()
+    conn = event_log.reader()
+    if settings.admin_token:
+        tokens.ensure(conn, settings.admin_token, "admin", "admin")
+        return None
+    if tokens.any_active(conn):
+        return None
+    return tokens.create(conn, "admin", "admin")[1]
 
 
 def seed(runtime: Runtime, folder: Path = SEEDS) -> list[LoadResult]:
@@ -86,7 +103,7 @@ def seed(runtime: Runtime, folder: Path = SEEDS) -> list[LoadResult]:
 
 
 @contextlib.contextmanager
-def _quiet_appends(event_log: SQLiteLog) -> Iterator[None]:
+def _quiet_appends(event_log: EventLog) -> Iterator[None]:
     """Hold back info lines (one ``event.appended`` per seed event) while seeding: one summary will do.
 
     structlog's level is global, so it is lowered for the duration; loggers must not cache it.

@@ -58,7 +58,35 @@ class EventsPage(msgspec.Struct, kw_only=True):
     next: int | None = msgspec.field(default=None)
 
 
-class ChannelOut(ChannelState, frozen=True, kw_only=True):
+class ChannelOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A channel's state as the API answers it: its own Struct, so nothing internal to the fold
+    (e.g. the recent gaps behind ``cadence_days``) leaks, and the fold can change without the API."""
+
+    channel: str
+    name: str | None
+    parties: list[str]
+    kind: str | None
+    status: str
+    since: dt.date | None
+    since_precision: str | None
+    reason: str | None
+    restriction: str | None
+    confidence: str | None
+    status_event_id: str | None
+    established_on: dt.date | None
+    last_meeting: dt.date | None
+    last_meeting_precision: str | None
+    last_contact: dt.date | None
+    last_contact_precision: str | None
+    next_meeting: dt.date | None
+    last_cancelled: dt.date | None
+    last_cancelled_by: list[str] | None
+    cadence_days: int | None
+    officials: dict[str, str]
+    predecessor: str | None
+    successor: str | None
+    last_event_id: str | None
+    version: int
     as_of: dt.date | None = None
     known_at: str | None = None
     # False: the channel exists now, but nothing of it had been recorded by known_at (status unknown).
@@ -70,12 +98,9 @@ class ChannelOut(ChannelState, frozen=True, kw_only=True):
     def of(cls, state: ChannelState, as_of: dt.date | None, known_at: str | None) -> ChannelOut:
         shown = upcoming_only(state, as_of)
         day = as_of or dt.datetime.now(dt.UTC).date()
+        public = {name: getattr(shown, name) for name in cls.__struct_fields__ if hasattr(shown, name)}
         return cls(
-            **msgspec.structs.asdict(shown),
-            as_of=as_of,
-            known_at=known_at,
-            known=was_known(state),
-            dormant=dormant(state, day),
+            **public | {"as_of": as_of, "known_at": known_at, "known": was_known(state), "dormant": dormant(state, day)}
         )
 
 
@@ -91,10 +116,32 @@ class TimelineOut(msgspec.Struct, kw_only=True):
     intervals: list[Interval]
 
 
+class SanctionOut(msgspec.Struct, kw_only=True):
+    """One stretch of time during which ``by`` sanctioned ``target`` (deprecated: see /measures)."""
+
+    target: str
+    by: str
+    program: str | None
+    since: dt.date
+    until: dt.date | None
+    event_ids: list[str]
+
+    @classmethod
+    def of(cls, interval: SanctionInterval) -> SanctionOut:
+        return cls(
+            target=interval.target,
+            by=interval.by,
+            program=interval.program,
+            since=interval.since,
+            until=interval.until,
+            event_ids=interval.event_ids,
+        )
+
+
 class SanctionsOut(msgspec.Struct, kw_only=True):
     as_of: dt.date | None
     known_at: str | None
-    sanctions: list[SanctionInterval]
+    sanctions: list[SanctionOut]
 
 
 class MeasuresOut(msgspec.Struct, kw_only=True):

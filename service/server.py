@@ -16,7 +16,7 @@ from litestar import Litestar
 from events import LogError
 from service import logs
 from service.runtime import ensure_admin_token, open_runtime, seed
-from service.settings import Settings
+from service.settings import Settings, describe
 
 
 def prepare(settings: Settings) -> tuple[str | None, int]:
@@ -26,9 +26,9 @@ def prepare(settings: Settings) -> tuple[str | None, int]:
         loaded = seed(runtime)
         if runtime.read_only_reason:
             click.echo(f"WARNING: {runtime.read_only_reason}", err=True)
+        token = ensure_admin_token(settings, runtime.log)
     finally:
         runtime.close()
-    token = ensure_admin_token(settings)
     return token, sum(r.appended for r in loaded)
 
 
@@ -36,7 +36,7 @@ def banner(settings: Settings, token: str | None, seeded: int) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         f"diplo is listening on {base}  (board: {base}/  API docs: {base}/schema)",
-        f"database: {settings.db.resolve()}"
+        f"database: {describe(settings.db)}"
         + (f"  (loaded {seeded:,} seed event{'' if seeded == 1 else 's'})" if seeded else ""),
     ]
     if token:
@@ -49,7 +49,7 @@ def banner(settings: Settings, token: str | None, seeded: int) -> str:
     else:  # a restart: the first start showed the token, once
         lines += [
             "admin token: shown on the first start; lost it? make another (and revoke the old one):",
-            f"    diplo token create --role admin --db {shlex.quote(str(settings.db.resolve()))}",
+            f"    diplo token create --role admin --db {shlex.quote(describe(settings.db))}",
         ]
     lines += [
         "try:",

@@ -2,9 +2,11 @@
 
 One listener on the log fans each committed group out to every subscriber's
 queue, so subscribers cost the writer nothing per event. Commits by other
-processes on the same file (`diplo load`, a second server) never pass this
-log's writer: a poller watches the log's head and fans out the rows it did
-not see committed here. The broadcaster fans out each seq at most once.
+processes (`diplo load`, a second server) never pass this log's writer: on
+PostgreSQL the log LISTENs and delivers every process's commits to the same
+listener (NOTIFY, within milliseconds); on a SQLite file a poller watches the
+log's head and fans out the rows it did not see committed here. The
+broadcaster fans out each seq at most once.
 Each subscriber first catches up from the database, then drains its queue,
 skipping what it has already sent and re-reading the database if its queue
 overflowed or skipped a seq: no gaps, no repeats.
@@ -19,7 +21,7 @@ import msgspec
 import structlog
 from litestar.response import ServerSentEventMessage
 
-from events import SQLiteLog, StoredEvent
+from events import EventLog, StoredEvent
 from service.metrics import SSE_SUBSCRIBERS
 from service.schemas import EventOut
 
@@ -32,15 +34,20 @@ log = structlog.get_logger("diplo.stream")
 
 
 class Broadcaster:
-    def __init__(self, log: SQLiteLog, loop: asyncio.AbstractEventLoop):
+    def __init__(self, log: EventLog, loop: asyncio.AbstractEventLoop):
         self.log = log
         self.loop = loop
         self.queues: set[asyncio.Queue[Sequence[StoredEvent] | None]] = set()
         self.streamed = 0  # the highest seq fanned out; only touched on the event loop
         self._unsubscribe = log.subscribe(self._on_commit)
-        self._poller = loop.create_task(self._poll(), name="diplo-stream-poller")
+        listen = getattr(log, "listen", None)
+        if listen is not None:  # every process's commits reach _on_commit: nothing to poll
+            listen()
+            self._poller: asyncio.Task | None = None
+        else:
+            self._poller = loop.create_task(self._poll(), name="diplo-stream-poller")
 
-    def _on_commit(self, rows: Sequence[StoredEvent]) -> None:  # writer thread
+    def _on_commit(self, rows: Sequence[StoredEvent]) -> None:  # writer (or listener) thread
         if self.queues:
             self.loop.call_soon_threadsafe(self._fan_out, rows)
 
@@ -81,7 +88,8 @@ class Broadcaster:
 
     def close(self) -> None:
         self._unsubscribe()
-        self._poller.cancel()
+        if self._poller is not None:
+            self._poller.cancel()
 
     async def follow(self, after: int) -> AsyncIterator[ServerSentEventMessage]:
         queue: asyncio.Queue[Sequence[StoredEvent] | None] = asyncio.Queue()

@@ -1,7 +1,9 @@
 """Bearer tokens: stored only as SHA-256 hashes, beside the log and never in it.
 
 Tokens are 256-bit random strings, so a fast hash is enough: there is no
-password to brute-force.
+password to brute-force. Every function takes the log's ``reader()`` (or a sqlite3
+connection): SQLite's SQL, translated on PostgreSQL, where a unique violation is
+raised as sqlite3.IntegrityError too.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -32,7 +34,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(conn: sqlite3.Connection, role: Role, name: str | None = None, token: str | None = None) -> tuple[str, str]:
+def create(conn: Any, role: Role, name: str | None = None, token: str | None = None) -> tuple[str, str]:
     """Store a new token; returns (name, the token in clear, shown once)."""
     if role not in RANKS:
         raise ValueError(f"role must be one of {', '.join(RANKS)}")
@@ -48,7 +50,7 @@ def create(conn: sqlite3.Connection, role: Role, name: str | None = None, token:
     return name, token
 
 
-def ensure(conn: sqlite3.Connection, token: str, role: Role, name: str) -> None:
+def ensure(conn: Any, token: str, role: Role, name: str) -> None:
     """Make sure this exact token exists (DIPLO_ADMIN_TOKEN on every start)."""
     digest = hash_token(token)
     if conn.execute("SELECT 1 FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone():
@@ -57,25 +59,25 @@ def ensure(conn: sqlite3.Connection, token: str, role: Role, name: str) -> None:
     create(conn, role, name, token)
 
 
-def any_active(conn: sqlite3.Connection) -> bool:
+def any_active(conn: Any) -> bool:
     return conn.execute("SELECT 1 FROM tokens WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
 
 
-def listing(conn: sqlite3.Connection) -> list[TokenInfo]:
+def listing(conn: Any) -> list[TokenInfo]:
     return [
         TokenInfo(name=n, role=r, created_at=c, revoked_at=v)
         for n, r, c, v in conn.execute("SELECT name, role, created_at, revoked_at FROM tokens ORDER BY created_at")
     ]
 
 
-def revoke(conn: sqlite3.Connection, name: str) -> bool:
+def revoke(conn: Any, name: str) -> bool:
     cursor = conn.execute(
         "UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (clock.now_text(), name)
     )
     return cursor.rowcount > 0
 
 
-def lookup(conn: sqlite3.Connection, token: str) -> TokenInfo | None:
+def lookup(conn: Any, token: str) -> TokenInfo | None:
     """The active token matching this secret, compared in constant time."""
     digest = hash_token(token)
     row = conn.execute(

@@ -8,6 +8,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pgserver  # noqa: E402
+
 from events import SQLiteLog  # noqa: E402
 from projections import Projections  # noqa: E402
 
@@ -45,3 +47,59 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     server = LiveServer(tmp_path_factory.mktemp("live") / "diplo.db").start()
     yield server
     server.stop()
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The test PostgreSQL server's URL (tests/pgserver.py): skipped without one, failed under CI=true."""
+    return pgserver.require_server()
+
+
+@pytest.fixture
+def database(postgres_server: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards; its postgresql:// URL."""
+    url = pgserver.create_database(postgres_server)
+    yield url
+    pgserver.drop_database(url)
+
+
+class Store:
+    """Where a test's databases live: fresh SQLite files, or fresh schemas of one PostgreSQL database."""
+
+    def __init__(self, kind: str, folder: Path, server_database: str | None = None):
+        self.kind = kind
+        self.folder = folder
+        self.server_database = server_database
+        self._count = 0
+
+    def new(self, *, durable: bool = True) -> Path | str:
+        """A fresh, empty database: a file path, or a postgresql:// URL (``durable`` False: commits
+        do not wait for the disk, for tests of folds rather than of durability)."""
+        self._count += 1
+        if self.server_database is None:
+            return self.folder / f"db-{self._count}.db"
+        return pgserver.create_schema(self.server_database, durable=durable)
+
+    def drop(self, db: Path | str) -> None:
+        if isinstance(db, str):
+            pgserver.drop_schema(db)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Run a test on each backend: ``store.new()`` is a fresh database of it."""
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        yield Store("sqlite", folder)
+        return
+    url = pgserver.create_database(pgserver.require_server())
+    try:
+        yield Store("postgres", folder, url)
+    finally:
+        pgserver.drop_database(url)

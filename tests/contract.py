@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+import msgspec
 import pytest
 from factory import established, make
 
@@ -43,6 +44,10 @@ class Backend(Protocol):
         """Change a row's body behind the triggers' back, as an attacker with the file would."""
         ...
 
+    def fresh(self) -> EventLog:
+        """A log on another fresh, empty database of this kind (a copy's target)."""
+        ...
+
 
 def hold_writer(log: EventLog) -> threading.Event:
     """Keep the writer busy until the returned event is set, so that what is queued meanwhile
@@ -64,6 +69,13 @@ def run_threads(target: Any, args: list[tuple]) -> None:
         thread.start()
     for thread in threads:
         thread.join(30)
+
+
+def _fresh_copy_target(backend: Backend) -> EventLog:
+    """A second, empty log of the backend's kind, beside the test's database."""
+    maker = getattr(backend, "fresh", None)
+    assert maker is not None, "the backend gives a fresh database for copies (Backend.fresh)"
+    return maker()
 
 
 class LogContract:
@@ -468,3 +480,29 @@ class LogContract:
         assert [r.seq for r in log.iterate(after=2)] == [3, 4]
         stored = log.get(held[1].id)
         assert stored is not None and stored.body == encode(stored.event())
+
+    # -- copying a log (diplo migrate) -----------------------------------------------------------
+    def test_load_rows_copies_rows_verbatim_and_refuses_one_that_does_not_continue_the_chain(
+        self, log: EventLog, backend: Backend
+    ) -> None:
+        source = backend.open()  # the same database: read its rows, then copy them into a log of their own
+        source.append([established(), make("meeting_held")], writer="newsroom")
+        rows = source.read()
+        source.close()
+        copy = _fresh_copy_target(backend)
+        try:
+            seen: list[int] = []
+            copy.add_hook(lambda _conn, loaded: seen.extend(r.seq for r in loaded))  # projections follow
+            head = copy.load_rows(rows[:1])
+            assert (head.seq, head.hash) == (1, rows[0].hash)
+            altered = msgspec.structs.replace(rows[1], body=rows[1].body.replace(b"meeting", b"Meeting"))
+            for bad, why in ((rows[1:2] * 2, "the log's head is seq 2"), ([altered], "sha256")):
+                with pytest.raises(Refused, match=why):
+                    copy.load_rows(bad)
+            copy.load_rows(rows[1:])
+            assert copy.read() == rows and seen == [1, 2]  # seq, recorded_at, writer and hash as they were
+            assert copy.verify().ok
+            with pytest.raises(Refused, match="head is seq 2"):
+                copy.load_rows(rows[:1])  # what is there already is refused, never doubled
+        finally:
+            copy.close()

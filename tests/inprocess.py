@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from events.sqlite import connect
 from service import tokens
 from service.app import create_app
 from service.settings import Settings
@@ -22,7 +21,7 @@ ADMIN = "test-admin-token-0123456789"
 
 
 class InProcess:
-    def __init__(self, db: Path, *, seed: bool = False, **settings: object):
+    def __init__(self, db: Path | str, *, seed: bool = False, **settings: object):
         self.db = db
         self.settings = Settings(db=db, seed=seed, admin_token=ADMIN, log_format="json", **settings)  # type: ignore[arg-type]
         self._stack = contextlib.ExitStack()
@@ -37,11 +36,7 @@ class InProcess:
         self._stack.close()
 
     def token(self, role: str, name: str) -> str:
-        conn = connect(self.db)
-        try:
-            return tokens.create(conn, role, name)[1]  # type: ignore[arg-type]
-        finally:
-            conn.close()
+        return tokens.create(self.app.state.runtime.log.reader(), role, name)[1]  # type: ignore[arg-type]
 
     def client(self, token: str | None = None) -> Client:
         assert self._client is not None, "start() first"

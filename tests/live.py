@@ -24,12 +24,22 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, db: Path, *, seed: bool = False, env: dict[str, str] | None = None, server: str = "granian"):
+    def __init__(
+        self,
+        db: Path | str,
+        *,
+        seed: bool = False,
+        env: dict[str, str] | None = None,
+        server: str = "granian",
+        folder: Path | None = None,
+    ):
+        """``db``: a SQLite file, or a PostgreSQL URL (then ``folder`` holds the server's output)."""
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = db.parent / f"server-{self.port}.log"
-        self.out_path = db.parent / f"server-{self.port}.out"
+        folder = folder or Path(db).parent
+        self.log_path = folder / f"server-{self.port}.log"
+        self.out_path = folder / f"server-{self.port}.out"
         self.env = {
             **os.environ,
             "DIPLO_DB": str(db),

@@ -7,20 +7,23 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from conftest import Store
 from factory import event_dict
 from inprocess import Client, InProcess
 from live import ADMIN, LiveServer
+
+from events.backends import open_log
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    running = InProcess(Path(tmp_path_factory.mktemp("api")) / "diplo.db").start()
+def app(store: Store) -> Iterator[InProcess]:
+    """The app on each backend: a SQLite file, and a PostgreSQL database."""
+    running = InProcess(store.new()).start()
     yield running
     running.stop()
 
@@ -155,11 +158,9 @@ def test_auth_matrix(
 
 
 def test_appends_record_the_token_name(app: InProcess, writer: Client, tokens: dict[str, str]) -> None:
-    from events import SQLiteLog
-
     with app.client(tokens["writer"]) as client:
         receipt = client.post("/events", json=event_dict("meeting_held", "us-cn-mmca", "2024-11-08")).json()
-    log = SQLiteLog(app.db)
+    log = open_log(app.db)
     try:
         assert log.get(receipt["id"]).writer == "writer-e2e"  # type: ignore[union-attr]
     finally:

@@ -1,22 +1,19 @@
 """The backend contract (tests/contract.py) on PostgreSQL, and what only a server database has:
 several processes appending to one log, LISTEN/NOTIFY, reconnecting after the server went away.
 
-Each test gets a throwaway database on the server of DIPLO_TEST_POSTGRES (default: the local
-PostgreSQL 15, trust auth). Under CI=true a missing server fails the run; elsewhere these tests
-are skipped with the command that starts one.
+Each test gets a throwaway database (the ``database`` fixture of conftest.py, on the server of
+tests/pgserver.py). Under CI=true a missing server fails the run; elsewhere these tests are
+skipped with the command that starts one.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
-import secrets
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+import pgserver
 import psycopg
 import pytest
 from contract import LogContract
@@ -28,38 +25,9 @@ from events.postgres import PostgresLog
 
 pytestmark = pytest.mark.postgres
 
-SERVER = os.environ.get("DIPLO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-
 
 def _admin() -> psycopg.Connection:
-    return psycopg.connect(SERVER, autocommit=True, connect_timeout=3)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    try:
-        _admin().close()
-    except psycopg.OperationalError as error:
-        reason = " ".join(str(error).split())
-        message = f"no PostgreSQL server at {SERVER} ({reason}); start one with: {START}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return SERVER
-
-
-@pytest.fixture
-def database(postgres_server: str) -> Iterator[str]:
-    """A fresh database for one test, dropped afterwards; its postgresql:// URL."""
-    name = f"diplo_test_{secrets.token_hex(6)}"
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(postgres_server)._replace(path=f"/{name}"))
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return pgserver.admin()
 
 
 class PostgresBackend:
@@ -72,6 +40,9 @@ class PostgresBackend:
     def execute(self, sql: str, params: tuple = ()) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(sql.replace("?", "%s"), params)
+
+    def fresh(self) -> PostgresLog:
+        return PostgresLog(pgserver.create_schema(self.dsn))  # dropped with the test's database
 
     def tamper(self, seq: int, body: bytes) -> None:
         self.execute("ALTER TABLE events DISABLE TRIGGER events_no_update")

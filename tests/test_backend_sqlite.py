@@ -32,6 +32,9 @@ class SQLiteBackend:
         self.execute("DROP TRIGGER IF EXISTS events_no_update")
         self.execute("UPDATE events SET body = ? WHERE seq = ?", (body, seq))
 
+    def fresh(self) -> SQLiteLog:
+        return SQLiteLog(self.path.with_name(self.path.stem + "-copy.db"))
+
 
 class TestSQLiteLog(LogContract):
     @pytest.fixture

@@ -21,6 +21,7 @@ from service.cli import cli
 from service.settings import Settings
 
 SEEDS = sorted((Path(__file__).parent.parent / "seeds").glob("*.jsonl"))
+SEED_EVENTS = sum(1 for f in SEEDS for line in f.read_text().splitlines() if line.strip())
 HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
 
@@ -72,7 +73,7 @@ def test_load_names_the_bad_line_and_loads_nothing_of_the_file(tmp_path: Path) -
 def test_export_then_load_reproduces_the_log(seeded: Path, tmp_path: Path) -> None:
     dump = tmp_path / "log.jsonl"
     result = diplo("export", "--db", seeded, "-o", dump)
-    assert result.exit_code == 0 and "exported 98 events" in result.stderr
+    assert result.exit_code == 0 and f"exported {SEED_EVENTS} events" in result.stderr
     copy = tmp_path / "copy.db"
     assert diplo("load", "--db", copy, dump).exit_code == 0
     assert _head(copy) == _head(seeded)
@@ -128,7 +129,7 @@ def test_backup_prints_the_head_hash_whole_and_restore_brings_it_back(seeded: Pa
     backed = diplo("backup", "--db", seeded, copy)
     assert backed.exit_code == 0
     assert any(digest in line for line in backed.stdout.splitlines()), backed.stdout  # one piece, not wrapped
-    assert "backed up 98 events" in backed.stdout and not backed.stdout.lstrip().startswith("{")
+    assert f"backed up {SEED_EVENTS} events" in backed.stdout and not backed.stdout.lstrip().startswith("{")
     assert json.loads(diplo("backup", "--db", seeded, tmp_path / "copy2.db", "--json").stdout) == {
         "seq": seq,
         "hash": digest,
@@ -138,7 +139,7 @@ def test_backup_prints_the_head_hash_whole_and_restore_brings_it_back(seeded: Pa
     restored = diplo("restore", "--db", target, copy)
     assert restored.exit_code == 0
     assert any(digest in line for line in restored.stdout.splitlines())
-    assert "restored 98 events" in restored.stdout
+    assert f"restored {SEED_EVENTS} events" in restored.stdout
     assert _head(target) == (seq, digest)
     refused = diplo("restore", "--db", target, copy)
     assert refused.exit_code == 1 and "--force" in refused.stderr
@@ -148,7 +149,7 @@ def test_backup_prints_the_head_hash_whole_and_restore_brings_it_back(seeded: Pa
 def test_verify_says_so_in_a_sentence_and_in_json_on_request(seeded: Path) -> None:
     said = diplo("verify", "--db", seeded)
     assert said.exit_code == 0
-    assert "intact" in said.stdout and "98 events" in said.stdout and "{" not in said.stdout
+    assert "intact" in said.stdout and f"{SEED_EVENTS} events" in said.stdout and "{" not in said.stdout
     assert json.loads(diplo("verify", "--db", seeded, "--json").stdout)["ok"] is True
     conn = sqlite3.connect(seeded)
     conn.execute("DROP TRIGGER events_no_update")
@@ -164,7 +165,7 @@ def test_verify_says_so_in_a_sentence_and_in_json_on_request(seeded: Path) -> No
 
 def test_replay_and_check_report_with_correct_plurals(seeded: Path, tmp_path: Path) -> None:
     replayed = diplo("replay", "--db", seeded)
-    assert replayed.exit_code == 0 and re.search(r"98 events, \d+ channels in", replayed.stderr)
+    assert replayed.exit_code == 0 and re.search(rf"{SEED_EVENTS} events, \d+ channels in", replayed.stderr)
     checked = diplo("replay", "--db", seeded, "--check")
     assert checked.exit_code == 0 and "no drift" in checked.stderr
     single = tmp_path / "single.db"
@@ -202,7 +203,7 @@ def test_first_start_logs_one_line_for_the_seeds_and_a_restart_says_how_to_get_a
     lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
     assert not [r for r in lines if r.get("event") == "event.appended"]
     seeded = [r for r in lines if r.get("event") == "seeds.loaded"]
-    assert [(r["events"], r["files"]) for r in seeded] == [(98, len(SEEDS))]
+    assert [(r["events"], r["files"]) for r in seeded] == [(SEED_EVENTS, len(SEEDS))]
     first = server.out_path.read_text()
     assert "admin token (shown once" in first and "diplo_" in first
     server.start().stop()  # a restart: the token exists and is not shown again

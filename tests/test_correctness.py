@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from contract import hold_writer  # one way to make a commit group, shared with the contract suite
 from factory import established, event_dict, make
 from litestar.testing import TestClient
 
@@ -41,20 +42,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def post(client: TestClient, body: object, **kwargs: object):  # type: ignore[no-untyped-def]
     headers = {**AUTH, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
     return client.post("/events", json=body, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-
-def hold_writer(log: SQLiteLog) -> threading.Event:
-    """Keep the writer busy until the returned event is set, so that what is queued meanwhile
-    is committed as one group."""
-    release, started = threading.Event(), threading.Event()
-
-    def work(_conn: object) -> None:
-        started.set()
-        release.wait(10)
-
-    threading.Thread(target=log.run_in_writer, args=(work,), daemon=True).start()
-    started.wait(5)
-    return release
 
 
 # -- 1. corrections are validated and normalised like the event's own fields -----------------
@@ -247,3 +234,25 @@ def test_reloading_a_file_without_ids_appends_nothing(log: SQLiteLog, tmp_path: 
 
 # -- 2, 4 and 14: the writer outliving listeners, the append timeout, nothing moved before its
 # channel by a correction, and each event its own instant are held for every backend by tests/contract.py.
+
+
+def test_a_correction_back_to_a_default_value_is_stored_as_that_value(log: SQLiteLog, projections: Projections) -> None:
+    """Found by the model-based test: changes equal to a field's default (confidence "confirmed") were
+    stored as null, and the correction then failed inside the write."""
+    log.append([established()])
+    meeting = make("meeting_held", occurred_on="2024-01-05", confidence="reported")
+    log.append([meeting])
+    correction = make("event_corrected", target_id=str(meeting.id), changes={"confidence": "confirmed"})
+    log.append([correction])
+    stored = json.loads(log.get(str(correction.id)).body)  # type: ignore[union-attr]
+    assert stored["changes"] == {"confidence": "confirmed"}
+    assert all(d.only_live == d.only_rebuilt == 0 for d in projections.check()[1])
+
+
+@pytest.mark.parametrize(
+    "query", ["to=0001-01-01", "from=0001-01-01&to=0001-01-02", "to=0001-01-02", "from=0001-01-01"]
+)
+def test_the_board_at_the_first_day_of_the_calendar_is_not_a_server_error(client: TestClient, query: str) -> None:
+    """Found by the fuzz test (tests/test_fuzz_bytes.py): a window ending on 0001-01-01 reached before the calendar."""
+    answer = client.get(f"/?{query}", headers={"Accept": "text/html"})
+    assert answer.status_code < 500, answer.text[:300]

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+from conftest import Store
 from factory import established, make
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
-from events import SQLiteLog
+from events import EventLog
+from events.backends import open_log
 from events.sqlite import read_rows, stream_version
 from projections import Projections, fold
 from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
 from projections.measures import Measure
 from projections.sanctions import fold_sanctions, in_force
 from projections.state import ChannelState
+from service.runtime import open_projections
 
 CHANNELS = ("alpha", "beta")
 START = dt.date(2020, 1, 1)
@@ -147,7 +148,7 @@ def tag(event: object) -> str:
     return event.__struct_config__.tag  # type: ignore[attr-defined]
 
 
-def append_all(log: SQLiteLog, events: list, batches: list[int]) -> None:
+def append_all(log: EventLog, events: list, batches: list[int]) -> None:
     i = 0
     for size in batches:
         if i >= len(events):
@@ -156,7 +157,7 @@ def append_all(log: SQLiteLog, events: list, batches: list[int]) -> None:
         i += size
 
 
-def pure_state(log: SQLiteLog, channel: str, as_of: dt.date | None, known_at: str | None = None) -> ChannelState:
+def pure_state(log: EventLog, channel: str, as_of: dt.date | None, known_at: str | None = None) -> ChannelState:
     """The reference: fold the channel's amended events in valid-time order, no tables."""
     rows = list(read_rows(log.reader(), channel=channel, recorded_by=known_at))
     amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
@@ -170,7 +171,7 @@ def pure_state(log: SQLiteLog, channel: str, as_of: dt.date | None, known_at: st
     return replace(answer, version=len(rows), successor=pure_successor(log, channel, as_of, known_at))
 
 
-def pure_successor(log: SQLiteLog, channel: str, as_of: dt.date | None, known_at: str | None) -> str | None:
+def pure_successor(log: EventLog, channel: str, as_of: dt.date | None, known_at: str | None) -> str | None:
     """The reference for the lineage: the other channel whose own folded state names this one."""
     for other in CHANNELS:
         rows = list(read_rows(log.reader(), channel=other, recorded_by=known_at))
@@ -194,7 +195,7 @@ def check_periods(measure: Measure) -> None:
         assert measure.periods[-1].to == measure.lifted_on
 
 
-def dump(log: SQLiteLog) -> dict[str, list]:
+def dump(log: EventLog) -> dict[str, list]:
     conn = log.reader()
     return {
         t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall()
@@ -202,15 +203,17 @@ def dump(log: SQLiteLog) -> dict[str, list]:
     }
 
 
-def fresh_log() -> tuple[SQLiteLog, Projections]:
-    log = SQLiteLog(Path(tempfile.mkdtemp()) / "p.db", synchronous="OFF")
-    return log, Projections(log)
+def fresh_log(store: Store) -> tuple[EventLog, Projections]:
+    """A fresh log on the store's backend (a SQLite file, or a PostgreSQL schema) and its projections."""
+    db = store.new(durable=False)
+    log = open_log(db, synchronous="OFF") if store.kind == "sqlite" else open_log(db)
+    return log, open_projections(log)
 
 
 @contextlib.contextmanager
-def loaded(data: tuple[list, list[int]]) -> Iterator[tuple[SQLiteLog, Projections]]:
+def loaded(data: tuple[list, list[int]], store: Store) -> Iterator[tuple[EventLog, Projections]]:
     """A fresh log holding a random log's events, appended in its batches."""
-    log, projections = fresh_log()
+    log, projections = fresh_log(store)
     try:
         append_all(log, *data)
         yield log, projections
@@ -220,8 +223,8 @@ def loaded(data: tuple[list, list[int]]) -> Iterator[tuple[SQLiteLog, Projection
 
 @SETTINGS
 @given(random_log(), st.lists(st.integers(-2, 75), min_size=1, max_size=8))
-def test_stored_answers_equal_the_pure_fold(data: tuple[list, list[int]], days: list[int]) -> None:
-    with loaded(data) as (log, projections):
+def test_stored_answers_equal_the_pure_fold(store: Store, data: tuple[list, list[int]], days: list[int]) -> None:
+    with loaded(data, store) as (log, projections):
         for n in days:
             as_of = dt.date.fromisoformat(day(n)) if n >= 0 else None
             for channel in CHANNELS:
@@ -239,8 +242,8 @@ def test_stored_answers_equal_the_pure_fold(data: tuple[list, list[int]], days: 
 
 @SETTINGS
 @given(random_log())
-def test_replay_gives_byte_identical_tables(data: tuple[list, list[int]]) -> None:
-    with loaded(data) as (log, projections):
+def test_replay_gives_byte_identical_tables(store: Store, data: tuple[list, list[int]]) -> None:
+    with loaded(data, store) as (log, projections):
         incremental = dump(log)
         answers = [projections.all_channels(), projections.measures(), projections.commitments()]
         stats = projections.replay()
@@ -253,7 +256,7 @@ def test_replay_gives_byte_identical_tables(data: tuple[list, list[int]]) -> Non
 
 @SETTINGS
 @given(st.data())
-def test_the_answer_does_not_depend_on_recording_order(data: st.DataObject) -> None:
+def test_the_answer_does_not_depend_on_recording_order(store: Store, data: st.DataObject) -> None:
     # Distinct days per channel, so valid-time order has no ties for seq to break.
     days = data.draw(st.lists(st.integers(1, 60), min_size=1, max_size=15, unique=True))
     specs = [(data.draw(st.sampled_from(ORDER_FREE_TYPES)), n) for n in days]
@@ -267,7 +270,7 @@ def test_the_answer_does_not_depend_on_recording_order(data: st.DataObject) -> N
     establishment = established("alpha", day(0))
     answers = []
     for sequence in (plain, [plain[i] for i in order]):
-        log, projections = fresh_log()
+        log, projections = fresh_log(store)
         try:
             log.append([establishment])
             for event in sequence:
@@ -288,9 +291,9 @@ def test_the_answer_does_not_depend_on_recording_order(data: st.DataObject) -> N
 @SETTINGS
 @given(random_log(), st.integers(0, 75), st.integers(0, 60))
 def test_known_at_before_a_correction_gives_the_uncorrected_answer(
-    data: tuple[list, list[int]], as_of_day: int, new_day: int
+    store: Store, data: tuple[list, list[int]], as_of_day: int, new_day: int
 ) -> None:
-    with loaded(data) as (log, projections):
+    with loaded(data, store) as (log, projections):
         as_of = dt.date.fromisoformat(day(as_of_day))
         target = (
             next(r for r in reversed(log.read()) if r.type not in AMENDMENT_TYPES and r.type != "channel_established")
@@ -323,9 +326,9 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
 @SETTINGS
 @given(random_log(), st.integers(0, 75))
 def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the_fold(
-    data: tuple[list, list[int]], as_of_day: int
+    store: Store, data: tuple[list, list[int]], as_of_day: int
 ) -> None:
-    with loaded(data) as (log, projections):
+    with loaded(data, store) as (log, projections):
         as_of = dt.date.fromisoformat(day(as_of_day))
         now = log.read()[-1].recorded_at
         for channel in CHANNELS:
@@ -340,7 +343,7 @@ def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the
             assert projections.timeline(channel, known_at=now) == projections.timeline(channel)
 
 
-def folded_timeline(log: SQLiteLog, channel: str, known_at: str) -> list:
+def folded_timeline(log: EventLog, channel: str, known_at: str) -> list:
     """The reference for the timeline: the intervals of the fold of the events recorded by ``known_at``."""
     from projections.timeline import intervals
 
@@ -360,9 +363,9 @@ def _no_fold(*args: object) -> Any:
 @SETTINGS
 @given(random_log(), st.lists(st.tuples(st.integers(0, 200), st.integers(-2, 75)), min_size=1, max_size=6))
 def test_stored_answers_at_any_known_at_equal_the_fold_of_what_was_recorded_by_then(
-    data: tuple[list, list[int]], questions: list[tuple[int, int]]
+    store: Store, data: tuple[list, list[int]], questions: list[tuple[int, int]]
 ) -> None:
-    with loaded(data) as (log, projections):
+    with loaded(data, store) as (log, projections):
         rows = log.read()
         reference = projections._folded_marks
         # The stored path answers: no fold of the log, whatever the known_at.

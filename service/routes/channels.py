@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from events.catalog import CHANNEL_PATTERN
 from events.parties import party_problem
 from projections import Commitment
 from service.auth import require
-from service.problems import Problem, bad_request, not_found
+from service.problems import bad_request, documented, not_found
 from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
-from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionsOut, TimelineOut
+from service.routes.web import channel_page
+from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionOut, SanctionsOut, TimelineOut
 
 ChannelSlug = Annotated[
     str, Parameter(pattern=CHANNEL_PATTERN, max_length=80, description="Channel slug, e.g. us-cn-mmca")
 ]
 READ_ERRORS = {
-    400: ResponseSpec(Problem, description="A query parameter is not valid", media_type="application/problem+json"),
-    401: ResponseSpec(Problem, description="A reader token is required", media_type="application/problem+json"),
+    400: documented(
+        400,
+        "A query parameter is not valid",
+        "as_of: '2024-W01-1' is not a calendar date in YYYY-MM-DD form, e.g. 2024-01-31",
+        field="as_of",
+    ),
+    401: documented(
+        401,
+        "A reader token is required (when the server requires one)",
+        "this route needs a reader token: send Authorization: Bearer <token>",
+    ),
 }
+NOT_FOUND = {404: documented(404, "No channel of this name was ever recorded", "no channel 'us-cn-mmcaa' in the log")}
 PartyCode = Annotated[
     str | None,
     Parameter(
@@ -44,7 +54,6 @@ CommitmentStatus = Annotated[
     Literal["open", "fulfilled", "partly_fulfilled", "breached", "withdrawn"] | None,
     Parameter(description="Only commitments with this status on the day asked about"),
 ]
-NOT_FOUND = {404: ResponseSpec(Problem, description="No such channel", media_type="application/problem+json")}
 
 
 def party_code(value: str | None) -> str | None:
@@ -72,13 +81,26 @@ class ChannelController(Controller):
         return ChannelsOut(as_of=day, known_at=moment, channels=[ChannelOut.of(s, day, moment) for s in states])
 
     @get("/{channel:str}", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
-    def channel(self, state: State, channel: ChannelSlug, as_of: AsOf = None, known_at: KnownAt = None) -> ChannelOut:
-        """One channel's state: status, since when, meetings, the event that set it."""
+    def channel(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        channel: ChannelSlug,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+    ) -> Response[ChannelOut]:
+        """One channel's state: status, since when, meetings, the event that set it.
+
+        A browser (Accept: text/html) gets the channel's page: its timeline, events, officials and registers."""
+        if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
+            page = channel_page(state, channel, request.query_params)
+            if page is not None:
+                return page  # type: ignore[return-value]  # a Template is a Response to litestar, not to mypy
         day, moment = as_of_date(as_of), known_at_instant(known_at)
         found = state.runtime.projections.channel_state(channel, day, moment)
         if found is None:
             raise _unknown_channel(channel, moment)
-        return ChannelOut.of(found, day, moment)
+        return Response(ChannelOut.of(found, day, moment))
 
     @get("/{channel:str}/timeline", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
     def timeline(self, state: State, channel: ChannelSlug, known_at: KnownAt = None) -> TimelineOut:
@@ -100,9 +122,8 @@ class RegisterController(Controller):
         """Deprecated: use ``GET /measures?kind=sanction``. Sanctions recorded as sanction_applied/sanction_lifted
         in force on ``as_of``, as known at ``known_at``."""
         day, moment = as_of_date(as_of), known_at_instant(known_at)
-        return SanctionsOut(
-            as_of=day, known_at=moment, sanctions=state.runtime.projections.sanctions_in_force(day, moment)
-        )
+        found = state.runtime.projections.sanctions_in_force(day, moment)
+        return SanctionsOut(as_of=day, known_at=moment, sanctions=[SanctionOut.of(i) for i in found])
 
     @get("/measures", responses=READ_ERRORS, sync_to_thread=False)
     def measures(

@@ -23,13 +23,14 @@ KnownAt = Annotated[
 ]
 
 
-def as_of_date(value: str | None) -> dt.date | None:
+def as_of_date(value: str | None, name: str = "as_of") -> dt.date | None:
+    """A YYYY-MM-DD query parameter; ``name`` is the parameter the message names."""
     if value is None:
         return None
     try:
-        return clock.parse_as_of(value)
+        return clock.parse_as_of(value, name)
     except ValueError as error:
-        raise bad_request(str(error), "as_of") from None
+        raise bad_request(str(error), name) from None
 
 
 def known_at_instant(value: str | None) -> str | None:

@@ -6,19 +6,22 @@ import time
 
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 
 from events import Verification
 from projections import ReplayStats
 from service.auth import require
 from service.metrics import REPLAY_SECONDS
-from service.problems import Problem
+from service.problems import documented
 from service.schemas import HeadOut, HealthOut
 
 ADMIN_ERRORS = {
-    401: ResponseSpec(Problem, description="An admin token is required", media_type="application/problem+json"),
-    403: ResponseSpec(Problem, description="The token is not an admin token", media_type="application/problem+json"),
-    429: ResponseSpec(Problem, description="Too many bad tokens", media_type="application/problem+json"),
+    401: documented(
+        401, "An admin token is required", "this route needs a admin token: send Authorization: Bearer <token>"
+    ),
+    403: documented(
+        403, "The token is not an admin token", "token 'newsroom' is a writer token; this route needs admin"
+    ),
+    429: documented(429, "Too many bad tokens", "too many bad tokens from this client; retry in 42 s"),
 }
 
 
@@ -40,7 +43,18 @@ class SystemController(Controller):
             stale=runtime.projections.stale,
         )
 
-    @get("/log/head", guards=[require("reader")], sync_to_thread=False)
+    @get(
+        "/log/head",
+        guards=[require("reader")],
+        responses={
+            401: documented(
+                401,
+                "A reader token is required (when the server requires one)",
+                "this route needs a reader token: send Authorization: Bearer <token>",
+            )
+        },
+        sync_to_thread=False,
+    )
     def head(self, state: State) -> HeadOut:
         """The newest event's seq and hash (seq 0 and 64 zeros for an empty log)."""
         head = state.runtime.log.head()

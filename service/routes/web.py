@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, get_args
+from urllib.parse import urlencode
 
 import msgspec
 from feedgen.feed import FeedGenerator
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from litestar.response import Template
 
-from events.catalog import Event
+from events import clock
+from events.catalog import ChannelKind, Event
+from events.parties import party_problem
 from projections.amendments import AMENDMENT_TYPES
-from service import board
+from service import board, changes, channel_view, plot
 from service.auth import require
-from service.problems import bad_request
-from service.routes.params import AsOf, as_of_date, known_at_instant
+from service.changes import Changes  # by name: the handler ``changes`` hides the module in its class
+from service.problems import bad_request, documented
+from service.routes.params import AsOf, as_of_date
 
 # Scripts and styles only from this origin: no inline script, no CDN.
 HTML_HEADERS = {
@@ -31,32 +36,149 @@ KnownAtInput = Annotated[
     str | None,
     Parameter(description="RFC 3339 timestamp, a date, or a date-time without zone (read as UTC)", max_length=60),
 ]
+PartyInput = Annotated[str | None, Parameter(description="Only channels with this party", max_length=10)]
+DyadInput = Annotated[str | None, Parameter(description="Only channels between two parties: CHN-USA", max_length=30)]
+StatusInput = Annotated[str | None, Parameter(description="Only channels with this status, or dormant", max_length=20)]
+KindInput = Annotated[str | None, Parameter(description="Only channels of this kind", max_length=30)]
+DayInput = Annotated[str | None, Parameter(max_length=40)]
+FromInput = Annotated[str | None, QueryParameter(name="from", description="First day (YYYY-MM-DD)", max_length=40)]
+ToInput = Annotated[str | None, QueryParameter(name="to", description="Last day (YYYY-MM-DD)", max_length=40)]
+CHANNEL_KINDS = set(get_args(ChannelKind))
 
 
 def _known_at(value: str | None) -> str | None:
     """The board's form sends a local date-time without zone; read it as UTC."""
+    return _instant_input(value, "known_at")
+
+
+def _instant_input(value: str | None, field: str) -> str | None:
     if value and len(value) in (16, 19) and "T" in value and value[-1] != "Z":
         value += ":00Z" if len(value) == 16 else "Z"
-    return known_at_instant(value or None)
+    if not value:
+        return None
+    try:
+        return clock.parse_known_at(value)
+    except ValueError as error:
+        raise bad_request(str(error).replace("known_at:", f"{field}:", 1), field) from None
 
 
-def _context(state: State, as_of: str | None, known_at: str | None) -> dict[str, Any]:
-    day, moment = as_of_date(as_of or None), _known_at(known_at)
-    today = dt.datetime.now(dt.UTC).date()
+def _day(value: str | None, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise bad_request(f"{field}: {value!r} is not a calendar date in YYYY-MM-DD form", field) from None
+
+
+def _party(value: str | None, field: str) -> str | None:
+    if not value:
+        return None
+    problem = party_problem(value)
+    if problem:
+        raise bad_request(f"{field}: {problem}", field)
+    return value
+
+
+def _filters(party: str | None, dyad: str | None, status: str | None, kind: str | None) -> board.Filters:
+    """The board's filters from the URL; a value that can match nothing is refused, naming what would."""
+    pair = None
+    if dyad:
+        codes = dyad.split("-")
+        if len(codes) != 2:
+            raise bad_request(f"dyad: {dyad!r} is not two party codes joined by '-', e.g. CHN-USA", "dyad")
+        pair = board.dyad_of(_party(code, "dyad") or "" for code in codes)
+    if status and status not in (*board.STATUSES, "dormant"):
+        raise bad_request(f"status: {status!r} is not one of {', '.join(board.STATUSES)}, dormant", "status")
+    if kind and kind not in CHANNEL_KINDS:
+        raise bad_request(f"kind: {kind!r} is not one of {', '.join(sorted(CHANNEL_KINDS))}", "kind")
+    return board.Filters(party=_party(party, "party"), dyad=pair, status=status or None, kind=kind or None)
+
+
+def _span(start: str | None, end: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """A timeline window from the URL: ``from`` before ``to``."""
+    low, high = _day(start, "from"), _day(end, "to")
+    if low is not None and high is not None and low >= high:
+        raise bad_request(f"from: {low} is not before to: {high}", "from")
+    return low, high
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _as_of(value: str | None, today: dt.date) -> dt.date | None:
+    day = as_of_date(value or None)
     if day is not None and day > today + dt.timedelta(days=1):
         raise bad_request(f"as_of: {day} is in the future; the board shows the record up to today", "as_of")
+    return day
+
+
+def linker(path: str, params: dict[str, Any]) -> Callable[..., str]:
+    """``url(**changes)``: this page's URL with some parameters changed (None drops one), for links and forms."""
+
+    def url(_path: str | None = None, **changes: Any) -> str:
+        merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+        query = urlencode({k: str(v) for k, v in merged.items()})
+        return (_path or path) + (f"?{query}" if query else "")
+
+    return url
+
+
+def _context(
+    state: State,
+    as_of: str | None,
+    known_at: str | None,
+    filters: board.Filters,
+    span: tuple[dt.date | None, dt.date | None],
+) -> dict[str, Any]:
+    today = _today()
+    day, moment = _as_of(as_of, today), _known_at(known_at)
     runtime = state.runtime
+    shown = board.build(runtime.log, runtime.projections, day, moment, today, filters, *span)
+    params = {"as_of": day, "known_at": moment, **filters.items(), "from": span[0], "to": span[1]}
     return {
-        "groups": board.build(runtime.log, runtime.projections, day, moment, today),
-        "measures": board.measures(runtime.projections, day, moment),
+        "board": shown,
+        "groups": shown.groups,
+        "window": shown.window,
+        "measures": board.measures(runtime.projections, day, moment, filters),
         "as_of": day,
         "known_at": moment,
         "known_at_input": moment[:19] if moment else None,
         "today": today,
         "end": day or today,
-        "width": board.WIDTH,
-        "height": board.HEIGHT,
+        "filters": filters,
+        "statuses": board.STATUSES,
+        "zooms": plot.zooms(today, span[1]),
+        "span": span,
+        "url": linker("/", params),
+        "table_url": linker("/board/table", params)(),
     }
+
+
+def channel_page(state: State, channel: str, query: Mapping[str, str]) -> Template | None:
+    """A channel's page for people (``GET /channels/{c}`` with Accept: text/html); None if no such channel."""
+    today = _today()
+    day, moment = _as_of(query.get("as_of"), today), _known_at(query.get("known_at"))
+    span = _span(query.get("from"), query.get("to"))
+    runtime = state.runtime
+    page = channel_view.build(runtime.log, runtime.projections, channel, day, moment, today, *span)
+    if page is None:
+        return None
+    params = {"as_of": day, "known_at": moment, "from": span[0], "to": span[1]}
+    context = {
+        "page": page,
+        "as_of": day,
+        "known_at": moment,
+        "known_at_input": moment[:19] if moment else None,
+        "today": today,
+        "window": page.window,
+        "zooms": plot.zooms(today, span[1]),
+        "span": span,
+        "url": linker(f"/channels/{channel}", params),
+        "board_url": linker("/", {"as_of": day, "known_at": moment})(),
+    }
+    return Template("channel.html", context=context, headers=HTML_HEADERS)
 
 
 class WebController(Controller):
@@ -66,14 +188,38 @@ class WebController(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=False)
-    def board_page(self, state: State, as_of: AsOf = None, known_at: KnownAtInput = None) -> Template:
+    def board_page(
+        self,
+        state: State,
+        as_of: AsOf = None,
+        known_at: KnownAtInput = None,
+        party: PartyInput = None,
+        dyad: DyadInput = None,
+        status: StatusInput = None,
+        kind: KindInput = None,
+        start: FromInput = None,
+        end: ToInput = None,
+    ) -> Template:
         """The status board: every channel, its status, timeline and the event that set it."""
-        return Template("board.html", context=_context(state, as_of, known_at), headers=HTML_HEADERS)
+        context = _context(state, as_of, known_at, _filters(party, dyad, status, kind), _span(start, end))
+        return Template("board.html", context=context, headers=HTML_HEADERS)
 
     @get("/board/table", sync_to_thread=False)
-    def board_table(self, state: State, as_of: AsOf = None, known_at: KnownAtInput = None) -> Template:
+    def board_table(
+        self,
+        state: State,
+        as_of: AsOf = None,
+        known_at: KnownAtInput = None,
+        party: PartyInput = None,
+        dyad: DyadInput = None,
+        status: StatusInput = None,
+        kind: KindInput = None,
+        start: FromInput = None,
+        end: ToInput = None,
+    ) -> Template:
         """The board's table alone, for the page's live updates."""
-        return Template("board_table.html", context=_context(state, as_of, known_at), headers=HTML_HEADERS)
+        context = _context(state, as_of, known_at, _filters(party, dyad, status, kind), _span(start, end))
+        return Template("board_table.html", context=context, headers=HTML_HEADERS)
 
     @get("/feed.atom", sync_to_thread=False, media_type="application/atom+xml")
     def feed(self, request: Request[Any, Any, Any], state: State, known_at: KnownAtInput = None) -> Response[bytes]:
@@ -114,6 +260,101 @@ class WebController(Controller):
         return Response(feed.atom_str(pretty=True), media_type="application/atom+xml")
 
 
+class ChangesController(Controller):
+    path = "/changes"
+    tags = ["changes"]
+    guards = [require("reader")]
+
+    @get(
+        "/",
+        sync_to_thread=False,
+        responses={
+            400: documented(
+                400,
+                "A parameter is not valid",
+                "from: 2024-02-30 is not a calendar date in YYYY-MM-DD form",
+                field="from",
+            )
+        },
+    )
+    def changes(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        start: FromInput = None,
+        end: ToInput = None,
+        known_at: KnownAtInput = None,
+        known_from: Annotated[
+            str | None, Parameter(description="Learned after this moment (RFC 3339, or a date)", max_length=60)
+        ] = None,
+        known_to: Annotated[
+            str | None, Parameter(description="Learned by this moment (default: now)", max_length=60)
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            Parameter(description="Not taken here (400): name the span of days with from and to", max_length=40),
+        ] = None,
+    ) -> Response[Changes]:
+        """What changed between ``from`` and ``to`` (days, both included; default the year to today), as known at
+        ``known_at``: channels whose status changed, meetings held, measures imposed, modified, suspended or lifted,
+        commitments made or found kept or broken, each with its event. With ``known_from`` (and ``known_to``,
+        default now) instead: what was recorded between the two moments, with the corrections and retractions.
+
+        A browser (Accept: text/html) gets the page."""
+        period = _period(start, end, known_at, known_from, known_to, as_of)
+        found = changes.changes(state.runtime.projections, period)
+        if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
+            return _changes_page(period, found)  # type: ignore[return-value]  # a Template is a Response to litestar
+        return Response(found)
+
+
+def _period(
+    start: str | None,
+    end: str | None,
+    known_at: str | None,
+    known_from: str | None,
+    known_to: str | None,
+    as_of: str | None,
+) -> changes.Period:
+    """The question asked of /changes: two days of valid time, or two moments of transaction time."""
+    if as_of:  # declared only to say so: a span of days is asked with from and to
+        raise bad_request("as_of: /changes asks about a span of days; name it with from and to", "as_of")
+    if known_from or known_to:
+        for value, field in ((start, "from"), (end, "to"), (known_at, "known_at")):
+            if value:
+                raise bad_request(
+                    f"{field}: known_from/known_to ask what was learned between two moments; {field} belongs to"
+                    " the other question (what happened between two days): use one or the other",
+                    field,
+                )
+        low, high = _instant_input(known_from, "known_from"), _instant_input(known_to, "known_to")
+        if low is None:
+            raise bad_request("known_from: needed with known_to (the moment to compare with)", "known_from")
+        if high is not None and high <= low:
+            raise bad_request(f"known_from: {low} is not before known_to: {high}", "known_from")
+        return changes.Period(known_from=low, known_to=high)
+    last_day = _day(end, "to") or _today()
+    first_day = _day(start, "from") or plot.years_before(last_day, 1)
+    if first_day > last_day:
+        raise bad_request(f"from: {first_day} is after to: {last_day}", "from")
+    return changes.Period(start=first_day, end=last_day, known_at=_known_at(known_at))
+
+
+def _changes_page(period: changes.Period, found: changes.Changes) -> Template:
+    context = {
+        "period": period,
+        "changes": board.printable(msgspec.to_builtins(found)),
+        "symbols": plot.SYMBOLS,
+        "today": _today(),
+        "known_at_input": period.known_at[:19] if period.known_at else None,
+        "known_from_input": period.known_from[:19] if period.known_from else None,
+        "known_to_input": period.known_to[:19] if period.known_to else None,
+        "event_href": lambda event_id: board.event_href(event_id, period.moment),
+        "channel_href": lambda channel: board.channel_href(channel, period.end, period.moment),
+    }
+    return Template("changes.html", context=context, headers=HTML_HEADERS)
+
+
 def _fields(event: Event) -> dict[str, Any]:
     """Every field of the event, defaults included, as plain values for the template."""
     return msgspec.to_builtins({name: getattr(event, name) for name in event.__struct_fields__})
@@ -141,7 +382,7 @@ def event_page(state: State, event_id: str, known_at: str | None = None) -> Temp
         if moment is not None and other.recorded_at > moment:
             continue
         amended = other.event()
-        if str(amended.target_id) == row.id:  # type: ignore[attr-defined]
+        if str(getattr(amended, "target_id", "")) == row.id:
             amendments.append(
                 {"id": other.id, "type": other.type, "recorded_at": other.recorded_at, "summary": amended.summary}
             )

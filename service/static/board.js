@@ -1,6 +1,44 @@
-// Live board: follow /events/stream and redraw the table when an event arrives.
+// The pages' small behaviours: a tooltip for timeline marks (hover and keyboard focus), and the board's live
+// updates (follow /events/stream, redraw the table when an event arrives).
 (function () {
   "use strict";
+  var tip = document.getElementById("tip");
+
+  // Marks carry their text in aria-label; the SVG <title> (for pages without script) would double the tooltip.
+  function quietTitles(root) {
+    root.querySelectorAll("a.tick > title, rect.band > title").forEach(function (title) {
+      var owner = title.parentNode;
+      if (!owner.getAttribute("data-tip")) { owner.setAttribute("data-tip", title.textContent); }
+      title.remove();
+    });
+  }
+
+  function show(target) {
+    var text = target.getAttribute("aria-label") || target.getAttribute("data-tip");
+    if (!tip || !text) { return; }
+    tip.textContent = text;
+    tip.hidden = false;
+    var box = target.getBoundingClientRect();
+    var width = tip.offsetWidth;
+    var left = Math.min(Math.max(window.scrollX + box.left + box.width / 2 - width / 2, window.scrollX + 4),
+      window.scrollX + document.documentElement.clientWidth - width - 4);
+    tip.style.left = left + "px";
+    tip.style.top = (window.scrollY + box.bottom + 6) + "px";
+  }
+
+  function hide() { if (tip) { tip.hidden = true; } }
+
+  function tipTarget(node) {
+    return node && node.closest ? node.closest("a.tick, rect.band[data-tip]") : null;
+  }
+
+  document.addEventListener("mouseover", function (e) { var t = tipTarget(e.target); if (t) { show(t); } });
+  document.addEventListener("mouseout", function (e) { if (tipTarget(e.target)) { hide(); } });
+  document.addEventListener("focusin", function (e) { var t = tipTarget(e.target); if (t) { show(t); } else { hide(); } });
+  document.addEventListener("focusout", function (e) { if (tipTarget(e.target)) { hide(); } });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") { hide(); } });
+  quietTitles(document);
+
   var board = document.getElementById("board");
   var status = document.getElementById("live-status");
   if (!board || !window.EventSource) { return; }
@@ -9,9 +47,6 @@
     "sanction_applied", "sanction_lifted", "commitment_made", "commitment_status", "measure_imposed",
     "measure_modified", "measure_suspended", "measure_lifted", "official_changed", "event_corrected",
     "event_retracted"];
-  var params = new URLSearchParams();
-  if (board.dataset.asOf) { params.set("as_of", board.dataset.asOf); }
-  if (board.dataset.knownAt) { params.set("known_at", board.dataset.knownAt); }
   var pending = {};
   var timer = null;
 
@@ -19,10 +54,11 @@
     timer = null;
     var changed = Object.keys(pending);
     pending = {};
-    fetch("/board/table?" + params.toString(), { headers: { "Accept": "text/html" } })
+    fetch(board.dataset.src, { headers: { "Accept": "text/html" } })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         board.innerHTML = html;
+        quietTitles(board);
         changed.forEach(function (channel) {
           var row = document.getElementById("row-" + channel);
           if (row) { row.classList.add("updated"); }
