@@ -39,3 +39,14 @@ def test_the_short_way_answers_as_the_route_does(tmp_path: Path, monkeypatch: py
         bad = client.get("/channels/us-cn-mmca?as_of=2023-02-30")
         assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
         assert client.get("/channels/no-such-channel").status_code == 404
+
+
+def test_a_browser_asking_for_a_channel_gets_its_page_not_the_short_way(tmp_path: Path) -> None:
+    app = create_app(Settings(db=tmp_path / "d.db", seed=False, admin_token=TOKEN))
+    with TestClient(app) as client:
+        app.state.runtime.log.append([established()])
+        page = client.get("/channels/us-cn-mmca", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "<html" in page.text.lower()
+        answer = client.get("/channels/us-cn-mmca", headers={"Accept": "application/json"})
+        assert answer.headers["content-type"] == "application/json" and answer.json()["channel"] == "us-cn-mmca"
