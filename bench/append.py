@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import channels, establishments, generated, machine  # noqa: E402
 
-from events import SQLiteLog  # noqa: E402
-from events.catalog import encode  # noqa: E402
-from projections import Projections  # noqa: E402
-from service import logs  # noqa: E402
+from diplo.events import SQLiteLog  # noqa: E402
+from diplo.events.catalog import encode  # noqa: E402
+from diplo.projections import Projections  # noqa: E402
+from diplo.service import logs  # noqa: E402
 
 
 def bare_db(path: Path) -> sqlite3.Connection:
@@ -82,8 +82,8 @@ def schema_ceiling(path: Path, events: list) -> float:
     """
     from sqlite_utils import Database
 
-    from events.schema import migrate
-    from events.sqlite import COLUMNS, connect
+    from diplo.events.schema import migrate
+    from diplo.events.sqlite import COLUMNS, connect
 
     conn = connect(path, synchronous="OFF")
     migrate(Database(conn))

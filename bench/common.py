@@ -8,8 +8,8 @@ import platform
 import random
 import uuid
 
-from events import Event
-from events.catalog import EVENT_TYPES
+from diplo.events import Event
+from diplo.events.catalog import EVENT_TYPES
 
 SOURCE = [{"url": "https://example.org/bench", "publisher": "bench"}]
 START = dt.date(2000, 1, 1)

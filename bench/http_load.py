@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import machine  # noqa: E402
 from replay import build_log  # noqa: E402
 
-from events import SQLiteLog  # noqa: E402
-from projections import Projections  # noqa: E402
-from service import logs  # noqa: E402
+from diplo.events import SQLiteLog  # noqa: E402
+from diplo.projections import Projections  # noqa: E402
+from diplo.service import logs  # noqa: E402
 
 HERE = Path(__file__).parent
 ADMIN = "bench-admin-token"

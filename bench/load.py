@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import channels, establishments, generated, machine  # noqa: E402
 
-from events.catalog import encode  # noqa: E402
+from diplo.events.catalog import encode  # noqa: E402
 
 
 def write_file(path: Path, count: int) -> None:

@@ -39,9 +39,9 @@ from common import channels, establishments, generated, machine  # noqa: E402
 from http_load import ADMIN, BODY, wait, wrk  # noqa: E402
 from replay import _eventsourcing_aggregate  # noqa: E402
 
-from events.backends import open_log  # noqa: E402
-from service import logs  # noqa: E402
-from service.runtime import open_projections  # noqa: E402
+from diplo.events.backends import open_log  # noqa: E402
+from diplo.service import logs  # noqa: E402
+from diplo.service.runtime import open_projections  # noqa: E402
 
 CHUNK = 20_000
 

@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import SOURCE, START, channels, establishments, generated, machine  # noqa: E402
 
-from events import SQLiteLog  # noqa: E402
-from events.catalog import EVENT_TYPES  # noqa: E402
-from projections import Projections  # noqa: E402
-from service import logs  # noqa: E402
+from diplo.events import SQLiteLog  # noqa: E402
+from diplo.events.catalog import EVENT_TYPES  # noqa: E402
+from diplo.projections import Projections  # noqa: E402
+from diplo.service import logs  # noqa: E402
 
 CHUNK = 20_000
 
@@ -91,9 +91,9 @@ def irregular_events(log: SQLiteLog, names: list[str], start: int, count: int) -
 def floor(path: Path) -> float:
     """Read + decode + fold the whole file, nothing written: every event read (seq order), decoded with the
     catalog's decoder and folded into its channel's state in memory. A replay must at least do this."""
-    from events.catalog import decode
-    from events.sqlite import connect
-    from projections.state import ChannelState, fold
+    from diplo.events.catalog import decode
+    from diplo.events.sqlite import connect
+    from diplo.projections.state import ChannelState, fold
 
     conn = connect(path)
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """What happened: the event vocabulary and the append-only log."""
 
-from events.catalog import (
+from diplo.events.catalog import (
     AnyEvent,
     ChannelAgreed,
     ChannelClosed,
@@ -26,10 +26,10 @@ from events.catalog import (
     Source,
     TalksCancelled,
 )
-from events.errors import ChainBroken, Conflict, LogError, Refused, SchemaTooNew, Unavailable
-from events.log import EventLog, Head, Receipt, StoredEvent, Verification
-from events.sqlite import SQLiteLog
-from events.validation import InvalidEvent, decode_event, decode_events
+from diplo.events.errors import ChainBroken, Conflict, LogError, Refused, SchemaTooNew, Unavailable
+from diplo.events.log import EventLog, Head, Receipt, StoredEvent, Verification
+from diplo.events.sqlite import SQLiteLog
+from diplo.events.validation import InvalidEvent, decode_event, decode_events
 
 __all__ = [
     "AnyEvent",

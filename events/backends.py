@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from events.log import EventLog
+from diplo.events.log import EventLog
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -16,7 +16,7 @@ def open_log(url: str | Path, **options: Any) -> EventLog:
     PostgresLog for ``postgresql://...``; ``options`` go to the log's constructor."""
     text = str(url)
     if text.startswith(POSTGRES_PREFIXES):
-        from events.postgres import PostgresLog  # psycopg is loaded only when asked for
+        from diplo.events.postgres import PostgresLog  # psycopg is loaded only when asked for
 
         return PostgresLog(text, **options)
     if text.startswith(SQLITE_PREFIX):
@@ -28,7 +28,7 @@ def open_log(url: str | Path, **options: Any) -> EventLog:
         )
     if not text:
         raise ValueError("database: the sqlite:/// URL names no file; e.g. sqlite:///data/diplo.db")
-    from events.sqlite import SQLiteLog
+    from diplo.events.sqlite import SQLiteLog
 
     return SQLiteLog(text, **options)
 
@@ -38,12 +38,12 @@ def connect_beside(url: str | Path) -> Any:
     connection, or on PostgreSQL one speaking SQLite's SQL (events/pg_adapter.py). Close it when done."""
     text = str(url)
     if text.startswith(POSTGRES_PREFIXES):
-        from events import pg_adapter, pg_schema
+        from diplo.events import pg_adapter, pg_schema
 
         conn = psycopg_connect(text)
         pg_schema.act_as_app(conn)
         return pg_adapter.Connection(pg_adapter.prepare(conn), pg_adapter.Dialect())
-    from events.sqlite import connect
+    from diplo.events.sqlite import connect
 
     return connect(text[len(SQLITE_PREFIX) :] if text.startswith(SQLITE_PREFIX) else text)
 
@@ -51,7 +51,7 @@ def connect_beside(url: str | Path) -> Any:
 def psycopg_connect(dsn: str) -> Any:
     import psycopg
 
-    from events.errors import Unavailable
+    from diplo.events.errors import Unavailable
 
     try:
         return psycopg.connect(dsn, autocommit=True, connect_timeout=5, application_name="diplo")

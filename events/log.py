@@ -11,8 +11,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
-from events.catalog import Event, decode
-from events.errors import ChainBroken
+from diplo.events.catalog import Event, decode
+from diplo.events.errors import ChainBroken
 
 GENESIS = "0" * 64
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.errors import SchemaTooNew
+from diplo.events.errors import SchemaTooNew
 
 MIGRATE_LOCK = 0x6469706C6F00  # "diplo" 00: one process migrates at a time
 

@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 import structlog
 
-from events import clock, rules, store
-from events.catalog import (
+from diplo.events import clock, rules, store
+from diplo.events.catalog import (
     ChannelEstablished,
     CommitmentStatus,
     Event,
@@ -25,10 +25,10 @@ from events.catalog import (
     decode,
     encode,
 )
-from events.errors import Conflict, LogError, Refused
-from events.log import IdempotencyKey, Receipt, StoredEvent
-from events.store import Sql
-from events.validation import InvalidEvent
+from diplo.events.errors import Conflict, LogError, Refused
+from diplo.events.log import IdempotencyKey, Receipt, StoredEvent
+from diplo.events.store import Sql
+from diplo.events.validation import InvalidEvent
 
 log = structlog.get_logger("diplo.log")
 

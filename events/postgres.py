@@ -26,12 +26,12 @@ import structlog
 from psycopg import conninfo
 from psycopg.pq import TransactionStatus
 
-from events import clock, pg_adapter, pg_schema, store
-from events.errors import LogError, Unavailable
-from events.log import Head, StoredEvent, Verification
-from events.placement import KEY_LIFETIME, Known, Request
-from events.store import Sql
-from events.writer import GroupCommitLog
+from diplo.events import clock, pg_adapter, pg_schema, store
+from diplo.events.errors import LogError, Unavailable
+from diplo.events.log import Head, StoredEvent, Verification
+from diplo.events.placement import KEY_LIFETIME, Known, Request
+from diplo.events.store import Sql
+from diplo.events.writer import GroupCommitLog
 
 log = structlog.get_logger("diplo.log")
 

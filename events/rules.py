@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from events.catalog import (
+from diplo.events.catalog import (
     IDENTITY_FIELDS,
     ChannelEstablished,
     CommitmentStatus,
@@ -27,9 +27,9 @@ from events.catalog import (
     sanction_measure_key,
     to_builtins,
 )
-from events.errors import Conflict, Refused
-from events.log import StoredEvent
-from events.validation import InvalidEvent, convert_event
+from diplo.events.errors import Conflict, Refused
+from diplo.events.log import StoredEvent
+from diplo.events.validation import InvalidEvent, convert_event
 
 AMENDMENT_TYPES = ("event_corrected", "event_retracted")
 # Events that open a key in the measures register (an old sanction_applied is read as a measure_imposed).

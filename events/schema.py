@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from events.errors import SchemaTooNew
+from diplo.events.errors import SchemaTooNew
 
 migrations = Migrations("diplo.events")
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import structlog
 from sqlite_utils import Database
 
-from events import clock, store
-from events.errors import LogError, Unavailable
-from events.log import Head, IdempotencyKey, StoredEvent, Verification
-from events.placement import KEY_LIFETIME, Known, Request
-from events.schema import migrate
-from events.store import COLUMNS, Sql, chain_hash
-from events.writer import MAX_GROUP, GroupCommitLog
+from diplo.events import clock, store
+from diplo.events.errors import LogError, Unavailable
+from diplo.events.log import Head, IdempotencyKey, StoredEvent, Verification
+from diplo.events.placement import KEY_LIFETIME, Known, Request
+from diplo.events.schema import migrate
+from diplo.events.store import COLUMNS, Sql, chain_hash
+from diplo.events.writer import MAX_GROUP, GroupCommitLog
 
 __all__ = ["COLUMNS", "MAX_GROUP", "IdempotencyKey", "SQLiteLog", "chain_hash", "connect", "read_rows"]
 

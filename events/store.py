@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from events import clock
-from events.log import GENESIS, Head, IdempotencyKey, Receipt, StoredEvent, Verification
+from diplo.events import clock
+from diplo.events.log import GENESIS, Head, IdempotencyKey, Receipt, StoredEvent, Verification
 
 COLUMNS = "seq, id, type, channel, version, occurred_on, recorded_at, body, prev_hash, hash, writer"
 PAGE = 5_000

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from events.catalog import AnyEvent, Event, Source
-from events.parties import party_problem
+from diplo.events.catalog import AnyEvent, Event, Source
+from diplo.events.parties import party_problem
 
 MAX_BATCH = 10_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 
 import structlog
 
-from events import store
-from events.catalog import Event, decode
-from events.errors import ChainBroken, LogError, Refused, Unavailable
-from events.log import AppendHook, Head, IdempotencyKey, Listener, Receipt, StoredEvent, Verification
-from events.placement import AppendFailed, GroupView, Known, Request, call_isolated
-from events.rules import tag
-from events.store import Sql
-from events.validation import InvalidEvent
+from diplo.events import store
+from diplo.events.catalog import Event, decode
+from diplo.events.errors import ChainBroken, LogError, Refused, Unavailable
+from diplo.events.log import AppendHook, Head, IdempotencyKey, Listener, Receipt, StoredEvent, Verification
+from diplo.events.placement import AppendFailed, GroupView, Known, Request, call_isolated
+from diplo.events.rules import tag
+from diplo.events.store import Sql
+from diplo.events.validation import InvalidEvent
 
 log = structlog.get_logger("diplo.log")
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from events.catalog import Event, EventCorrected, EventRetracted, decode, to_builtins
-from events.log import StoredEvent
+from diplo.events.catalog import Event, EventCorrected, EventRetracted, decode, to_builtins
+from diplo.events.log import StoredEvent
 
 AMENDMENT_TYPES = ("event_corrected", "event_retracted")
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from events.catalog import CommitmentMade, CommitmentStatus, party_list
-from projections.amendments import Effective
+from diplo.events.catalog import CommitmentMade, CommitmentStatus, party_list
+from diplo.projections.amendments import Effective
 
 COMMITMENT_TYPES = ("commitment_made", "commitment_status")
 

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from projections.measures import MEASURE_TYPES
+from diplo.projections.measures import MEASURE_TYPES
 
 # The events a timeline marks, by kind; old sanction events count as measures, as the register upcasts them.
 MARK_KINDS = {

@@ -13,7 +13,7 @@ from typing import Literal
 
 import msgspec
 
-from events.catalog import (
+from diplo.events.catalog import (
     Event,
     MeasureImposed,
     MeasureLifted,
@@ -24,7 +24,7 @@ from events.catalog import (
     party_list,
     sanction_measure_key,
 )
-from projections.amendments import Effective
+from diplo.projections.amendments import Effective
 
 MEASURE_TYPES = (
     "measure_imposed",

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.sqlite import read_rows
-from projections import replay, tables
-from projections.queries import Projections
-from projections.replay import Drift, Progress, ReplayStats  # by name: the method ``replay`` hides the module
+from diplo.events.sqlite import read_rows
+from diplo.projections import replay, tables
+from diplo.projections.queries import Projections
+from diplo.projections.replay import Drift, Progress, ReplayStats  # by name: the method ``replay`` hides the module
 
 REPLAY_LOCK = 0x6469706C6F02  # "diplo" 02: one replay or check at a time, on any server
 

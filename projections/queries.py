@@ -11,17 +11,17 @@ import msgspec
 import structlog
 from msgspec.structs import replace
 
-from events.catalog import Event
-from events.log import StoredEvent
-from events.sqlite import SQLiteLog, read_channel_types, read_rows, read_types, stream_version
-from projections import replay, tables
-from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
-from projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
-from projections.marks import MARK_KINDS, Band, Mark, month_index, month_start, period_months, regroup
-from projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
-from projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
-from projections.state import ChannelState, fold, unknown_as_of, unpack_state
-from projections.timeline import Interval, intervals
+from diplo.events.catalog import Event
+from diplo.events.log import StoredEvent
+from diplo.events.sqlite import SQLiteLog, read_channel_types, read_rows, read_types, stream_version
+from diplo.projections import replay, tables
+from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
+from diplo.projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
+from diplo.projections.marks import MARK_KINDS, Band, Mark, month_index, month_start, period_months, regroup
+from diplo.projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
+from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
+from diplo.projections.state import ChannelState, fold, unknown_as_of, unpack_state
+from diplo.projections.timeline import Interval, intervals
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):

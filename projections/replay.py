@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import msgspec
 
-from events.sqlite import connect, head_seq
-from projections.tables import (
+from diplo.events.sqlite import connect, head_seq
+from diplo.projections.tables import (
     CHUNK,
     PROJECTION_TABLES,
     Background,

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from events.catalog import SanctionApplied, SanctionLifted
-from projections.amendments import Effective
+from diplo.events.catalog import SanctionApplied, SanctionLifted
+from diplo.projections.amendments import Effective
 
 SANCTION_TYPES = ("sanction_applied", "sanction_lifted")
 

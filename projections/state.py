@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 import msgspec
 from msgspec.structs import replace
 
-from events.catalog import EVENT_TYPES, Event, party_list
+from diplo.events.catalog import EVENT_TYPES, Event, party_list
 
 EVENT_TAGS = tuple(EVENT_TYPES)
 

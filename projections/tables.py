@@ -33,16 +33,16 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from events.catalog import EventCorrected
-from events.log import StoredEvent
-from events.sqlite import read_types
-from events.store import COLUMNS
-from events.store import row as store_row
-from projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order
-from projections.marks import MARK_KINDS, month_index, month_start
-from projections.measures import MEASURE_TYPES, Measure, apply_measure, fold_measures, upcast
-from projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, fold_sanctions
-from projections.state import LEAN_DECODER, ChannelState, fold, pack_state, unpack_state
+from diplo.events.catalog import EventCorrected
+from diplo.events.log import StoredEvent
+from diplo.events.sqlite import read_types
+from diplo.events.store import COLUMNS
+from diplo.events.store import row as store_row
+from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order
+from diplo.projections.marks import MARK_KINDS, month_index, month_start
+from diplo.projections.measures import MEASURE_TYPES, Measure, apply_measure, fold_measures, upcast
+from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, fold_sanctions
+from diplo.projections.state import LEAN_DECODER, ChannelState, fold, pack_state, unpack_state
 
 # Bump when the fold changes: start-up then rebuilds from the log (serving the old tables meanwhile
 # if LAYOUT, the tables' shape, is unchanged). Bump LAYOUT too when the columns change.

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from projections.state import ChannelState
+from diplo.projections.state import ChannelState
 
 
 class Interval(msgspec.Struct, kw_only=True):

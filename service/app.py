@@ -18,20 +18,20 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from events.catalog import CHANNEL_PATTERN
-from service import logs, openapi, problems
-from service.auth import FailureBrake
-from service.metrics import GROUP_SIZE, MetricsController
-from service.routes.channels import ChannelController, RegisterController
-from service.routes.events import EventController
-from service.routes.interop import InteropController
-from service.routes.params import as_of_date, known_at_instant
-from service.routes.system import SystemController
-from service.routes.web import ChangesController, WebController
-from service.runtime import ensure_admin_token, open_runtime
-from service.schemas import ChannelOut
-from service.settings import Settings
-from service.stream import Broadcaster
+from diplo.events.catalog import CHANNEL_PATTERN
+from diplo.service import logs, openapi, problems
+from diplo.service.auth import FailureBrake
+from diplo.service.metrics import GROUP_SIZE, MetricsController
+from diplo.service.routes.channels import ChannelController, RegisterController
+from diplo.service.routes.events import EventController
+from diplo.service.routes.interop import InteropController
+from diplo.service.routes.params import as_of_date, known_at_instant
+from diplo.service.routes.system import SystemController
+from diplo.service.routes.web import ChangesController, WebController
+from diplo.service.runtime import ensure_admin_token, open_runtime
+from diplo.service.schemas import ChannelOut
+from diplo.service.settings import Settings
+from diplo.service.stream import Broadcaster
 
 STATIC = Path(__file__).parent / "static"
 

@@ -11,8 +11,8 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from service import tokens
-from service.problems import problem
+from diplo.service import tokens
+from diplo.service.problems import problem
 
 log = structlog.get_logger("diplo.auth")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="diplo"'}

@@ -11,13 +11,13 @@ from urllib.parse import urlencode, urlsplit
 
 import msgspec
 
-from events.log import EventLog
-from events.parties import party_name
-from projections import ChannelState, Measure, Projections
-from projections.queries import Reading, upcoming_only, was_known
-from projections.state import dormant
-from service import plot
-from service.plot import SYMBOLS, Band, MarkView, Tick, Window
+from diplo.events.log import EventLog
+from diplo.events.parties import party_name
+from diplo.projections import ChannelState, Measure, Projections
+from diplo.projections.queries import Reading, upcoming_only, was_known
+from diplo.projections.state import dormant
+from diplo.service import plot
+from diplo.service.plot import SYMBOLS, Band, MarkView, Tick, Window
 
 # Characters XML 1.0 forbids (and lone surrogates, which no UTF-8 page can carry): a stored row holding
 # one must not break a page or the feed, so views drop them when rendering.

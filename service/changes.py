@@ -9,10 +9,10 @@ from collections.abc import Iterable
 
 import msgspec
 
-from events.catalog import CommitmentMade, CommitmentStatus, EventCorrected, EventRetracted, party_list
-from projections import Interval, Projections
-from projections.amendments import AMENDMENT_TYPES
-from projections.queries import Reading
+from diplo.events.catalog import CommitmentMade, CommitmentStatus, EventCorrected, EventRetracted, party_list
+from diplo.projections import Interval, Projections
+from diplo.projections.amendments import AMENDMENT_TYPES
+from diplo.projections.queries import Reading
 
 MEASURE_ACTIONS = {
     "measure_imposed": "imposed",

@@ -7,15 +7,15 @@ import datetime as dt
 
 import msgspec
 
-from events.catalog import EventCorrected, EventRetracted
-from events.log import EventLog
-from events.parties import party_name
-from projections import ChannelState, Commitment, Measure, Projections
-from projections.amendments import AMENDMENT_TYPES
-from projections.queries import upcoming_only, was_known
-from projections.state import dormant
-from service import plot
-from service.board import (
+from diplo.events.catalog import EventCorrected, EventRetracted
+from diplo.events.log import EventLog
+from diplo.events.parties import party_name
+from diplo.projections import ChannelState, Commitment, Measure, Projections
+from diplo.projections.amendments import AMENDMENT_TYPES
+from diplo.projections.queries import upcoming_only, was_known
+from diplo.projections.state import dormant
+from diplo.service import plot
+from diplo.service.board import (
     SYMBOLS,
     Cause,
     SourceLink,
@@ -28,7 +28,7 @@ from service.board import (
     source_links,
     timeline_marks,
 )
-from service.plot import Band, MarkView, Tick, Window
+from diplo.service.plot import Band, MarkView, Tick, Window
 
 CHANNEL_BUCKETS = 500  # marks on the channel's own, wider timeline
 

@@ -15,19 +15,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from events import EventLog, LogError, SQLiteLog, clock
-from events.backends import open_log
-from projections.queries import upcoming_only
-from service import logs, tokens
-from service.interop import candidates as queue
-from service.interop import exports
-from service.interop.datasets import DATASETS, DatasetError
-from service.loading import LoadError, load_file
-from service.loading import export as export_log
-from service.migrate import migrate as migrate_log
-from service.runtime import open_projections
-from service.schemas import ChannelOut, ChannelsOut
-from service.settings import Settings, database, describe
+from diplo.events import EventLog, LogError, SQLiteLog, clock
+from diplo.events.backends import open_log
+from diplo.projections.queries import upcoming_only
+from diplo.service import logs, tokens
+from diplo.service.interop import candidates as queue
+from diplo.service.interop import exports
+from diplo.service.interop.datasets import DATASETS, DatasetError
+from diplo.service.loading import LoadError, load_file
+from diplo.service.loading import export as export_log
+from diplo.service.migrate import migrate as migrate_log
+from diplo.service.runtime import open_projections
+from diplo.service.schemas import ChannelOut, ChannelsOut
+from diplo.service.settings import Settings, database, describe
 
 Database = str | Path  # a SQLite file's Path, or a PostgreSQL URL
 
@@ -129,7 +129,7 @@ def serve(db: Database, host: str | None, port: int | None, server: str) -> None
 
     Example: diplo serve --port 8000
     """
-    from service.server import run
+    from diplo.service.server import run
 
     run(Settings.from_env(db=db, host=host, port=port), server)
 

@@ -9,8 +9,8 @@ from typing import IO, TypeVar
 
 import msgspec
 
-from events import Event, EventLog, InvalidEvent, LogError, decode_event
-from events.catalog import encode
+from diplo.events import Event, EventLog, InvalidEvent, LogError, decode_event
+from diplo.events.catalog import encode
 
 T = TypeVar("T")
 

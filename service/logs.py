@@ -18,7 +18,7 @@ from litestar.logging.config import StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import metrics as service_metrics
+from diplo.service import metrics as service_metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 

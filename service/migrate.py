@@ -16,9 +16,9 @@ from pathlib import Path
 
 import msgspec
 
-from events import EventLog, Head, LogError, StoredEvent
-from events.backends import open_log
-from service.runtime import open_projections
+from diplo.events import EventLog, Head, LogError, StoredEvent
+from diplo.events.backends import open_log
+from diplo.service.runtime import open_projections
 
 PAGE = 2_000
 TOKEN_COLUMNS = "name, role, token_hash, created_at, revoked_at"

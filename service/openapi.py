@@ -14,8 +14,8 @@ from litestar import Request
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
-from events.validation import STRICT_TYPES
-from service.examples import EXAMPLES
+from diplo.events.validation import STRICT_TYPES
+from diplo.service.examples import EXAMPLES
 
 ASSETS = "/static/swagger"
 FAVICON = "<link rel='icon' type='image/svg+xml' href='/static/favicon.svg'>"  # litestar's default is on a CDN

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 import msgspec
 
-from projections import Interval
-from projections.marks import Mark, month_index, month_start, period_months
-from projections.queries import Reading
+from diplo.projections import Interval
+from diplo.projections.marks import Mark, month_index, month_start, period_months
+from diplo.projections.queries import Reading
 
 # Each status has its own symbol as well as its colour, so that it never rests on colour alone.
 SYMBOLS = {"active": "●", "agreed": "◇", "restricted": "◐", "suspended": "▲", "closed": "■", "unknown": "?"}

@@ -14,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from events import ChainBroken, Conflict, InvalidEvent, Refused, Unavailable
+from diplo.events import ChainBroken, Conflict, InvalidEvent, Refused, Unavailable
 
 MEDIA_TYPE = "application/problem+json"
 TITLES = {

@@ -11,12 +11,12 @@ from pathlib import Path
 import msgspec
 import structlog
 
-from events import EventLog, Verification
-from events.backends import open_log
-from projections import Projections
-from service import tokens
-from service.loading import LoadResult, load_files, seed_files
-from service.settings import Settings
+from diplo.events import EventLog, Verification
+from diplo.events.backends import open_log
+from diplo.projections import Projections
+from diplo.service import tokens
+from diplo.service.loading import LoadResult, load_files, seed_files
+from diplo.service.settings import Settings
 
 log = structlog.get_logger("diplo.runtime")
 
@@ -67,7 +67,7 @@ def open_projections(event_log: EventLog, rebuild_in_background: bool = False) -
     ``rebuild_in_background`` (the server): a new projection version is rebuilt once ``start_rebuild()`` is
     called, and reads answer meanwhile; otherwise (the CLI) it is rebuilt here, before anything is read."""
     if hasattr(event_log, "session"):
-        from projections.postgres import ServerProjections
+        from diplo.projections.postgres import ServerProjections
 
         return ServerProjections(event_log, rebuild_in_background)  # type: ignore[arg-type]
     return Projections(event_log, rebuild_in_background)  # type: ignore[arg-type]

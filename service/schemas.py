@@ -7,10 +7,10 @@ from typing import Any
 
 import msgspec
 
-from events import StoredEvent
-from projections import ChannelState, Interval, Measure, SanctionInterval
-from projections.queries import upcoming_only, was_known
-from projections.state import dormant
+from diplo.events import StoredEvent
+from diplo.projections import ChannelState, Interval, Measure, SanctionInterval
+from diplo.projections.queries import upcoming_only, was_known
+from diplo.projections.state import dormant
 
 
 class ReceiptOut(msgspec.Struct, kw_only=True):

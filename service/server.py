@@ -13,10 +13,10 @@ import sys
 import click
 from litestar import Litestar
 
-from events import LogError
-from service import logs
-from service.runtime import ensure_admin_token, open_runtime, seed
-from service.settings import Settings, describe
+from diplo.events import LogError
+from diplo.service import logs
+from diplo.service.runtime import ensure_admin_token, open_runtime, seed
+from diplo.service.settings import Settings, describe
 
 
 def prepare(settings: Settings) -> tuple[str | None, int]:
@@ -88,7 +88,7 @@ def run(settings: Settings, server: str = "granian") -> None:
     if server == "uvicorn":
         import uvicorn
 
-        from service.app import create_app
+        from diplo.service.app import create_app
 
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
         return
@@ -97,7 +97,7 @@ def run(settings: Settings, server: str = "granian") -> None:
 
     os.environ[PARENT_ENV] = str(os.getpid())
     Granian(
-        "service.server:worker_app",
+        "diplo.service.server:worker_app",
         factory=True,
         address=settings.host,
         port=settings.port,
@@ -113,7 +113,7 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 def worker_app() -> Litestar:
     """The app as a granian worker builds it: first tie the worker's life to the server's."""
-    from service.app import create_app
+    from diplo.service.app import create_app
 
     parent = int(os.environ.get(PARENT_ENV, "0")) or os.getppid()
     if parent != os.getpid():  # not when granian builds the app in its own process

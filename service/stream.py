@@ -21,9 +21,9 @@ import msgspec
 import structlog
 from litestar.response import ServerSentEventMessage
 
-from events import EventLog, StoredEvent
-from service.metrics import SSE_SUBSCRIBERS
-from service.schemas import EventOut
+from diplo.events import EventLog, StoredEvent
+from diplo.service.metrics import SSE_SUBSCRIBERS
+from diplo.service.schemas import EventOut
 
 QUEUE_LIMIT = 10_000
 PAGE = 500

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from events import clock
+from diplo.events import clock
 
 Role = Literal["reader", "writer", "admin"]
 RANKS: dict[str, int] = {"reader": 1, "writer": 2, "admin": 3}

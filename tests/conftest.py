@@ -10,8 +10,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import pgserver  # noqa: E402
 
-from events import SQLiteLog  # noqa: E402
-from projections import Projections  # noqa: E402
+from diplo.events import SQLiteLog  # noqa: E402
+from diplo.projections import Projections  # noqa: E402
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import msgspec
 import pytest
 from factory import established, make
 
-from events import Conflict, InvalidEvent, Refused, Unavailable
-from events.catalog import encode
-from events.errors import ChainBroken
-from events.log import EventLog, IdempotencyKey, StoredEvent
+from diplo.events import Conflict, InvalidEvent, Refused, Unavailable
+from diplo.events.catalog import encode
+from diplo.events.errors import ChainBroken
+from diplo.events.log import EventLog, IdempotencyKey, StoredEvent
 
 BOUNDARY = [
     name

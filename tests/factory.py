@@ -8,8 +8,8 @@ from typing import Any
 
 import msgspec
 
-from events import Event
-from events.catalog import EVENT_TYPES
+from diplo.events import Event
+from diplo.events.catalog import EVENT_TYPES
 
 SOURCE = {"url": "https://example.org/readout", "publisher": "Example Wire", "published_on": "2023-11-15"}
 

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from service import tokens
-from service.app import create_app
-from service.settings import Settings
+from diplo.service import tokens
+from diplo.service.app import create_app
+from diplo.service.settings import Settings
 
 ADMIN = "test-admin-token-0123456789"
 

@@ -15,7 +15,7 @@ from factory import event_dict
 from inprocess import Client, InProcess
 from live import ADMIN, LiveServer
 
-from events.backends import open_log
+from diplo.events.backends import open_log
 
 PROBLEM = "application/problem+json"
 

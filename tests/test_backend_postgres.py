@@ -19,9 +19,9 @@ import pytest
 from contract import LogContract
 from factory import established, make
 
-from events import Unavailable
-from events.backends import open_log
-from events.postgres import PostgresLog
+from diplo.events import Unavailable
+from diplo.events.backends import open_log
+from diplo.events.postgres import PostgresLog
 
 pytestmark = pytest.mark.postgres
 

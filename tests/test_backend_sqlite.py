@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from contract import LogContract
 
-from events.backends import open_log
-from events.sqlite import SQLiteLog
+from diplo.events.backends import open_log
+from diplo.events.sqlite import SQLiteLog
 
 
 class SQLiteBackend:

@@ -15,8 +15,8 @@ import pytest
 from boardfixture import AFTER, EVENTS, LATE, answered, eid, expected_changes
 from inprocess import ADMIN, Client, InProcess
 
-from projections.marks import Mark
-from service import plot
+from diplo.projections.marks import Mark
+from diplo.service import plot
 
 HTML = {"Accept": "text/html"}
 ATOM = "{http://www.w3.org/2005/Atom}"

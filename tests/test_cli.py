@@ -15,10 +15,10 @@ from factory import event_dict
 from litestar.testing import TestClient
 from live import LiveServer
 
-from events import SQLiteLog
-from service.app import create_app
-from service.cli import cli
-from service.settings import Settings
+from diplo.events import SQLiteLog
+from diplo.service.app import create_app
+from diplo.service.cli import cli
+from diplo.service.settings import Settings
 
 SEEDS = sorted((Path(__file__).parent.parent / "seeds").glob("*.jsonl"))
 SEED_EVENTS = sum(1 for f in SEEDS for line in f.read_text().splitlines() if line.strip())

@@ -13,9 +13,9 @@ import pytest
 from factory import event_dict
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.runtime import ensure_admin_token
-from service.settings import Settings
+from diplo.service.app import create_app
+from diplo.service.runtime import ensure_admin_token
+from diplo.service.settings import Settings
 
 ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}
 CHANNEL = "us-cn-mmca"
@@ -133,8 +133,8 @@ def test_the_cli_status_shows_no_past_next_meeting(tmp_path: Path) -> None:
     from click.testing import CliRunner
     from factory import established, make
 
-    from events import SQLiteLog
-    from service.cli import cli
+    from diplo.events import SQLiteLog
+    from diplo.service.cli import cli
 
     log = SQLiteLog(tmp_path / "cli.db")
     log.append(

@@ -17,12 +17,12 @@ from contract import hold_writer  # one way to make a commit group, shared with 
 from factory import established, event_dict, make
 from litestar.testing import TestClient
 
-from events import InvalidEvent, SQLiteLog
-from events.log import StoredEvent
-from projections import Projections
-from service.app import create_app
-from service.loading import load_file
-from service.settings import Settings
+from diplo.events import InvalidEvent, SQLiteLog
+from diplo.events.log import StoredEvent
+from diplo.projections import Projections
+from diplo.service.app import create_app
+from diplo.service.loading import load_file
+from diplo.service.settings import Settings
 
 ADMIN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}

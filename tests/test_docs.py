@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from service.app import create_app
-from service.cli import cli
+from diplo.service.app import create_app
+from diplo.service.cli import cli
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

@@ -8,9 +8,9 @@ import pytest
 from factory import established, make
 from litestar.testing import TestClient
 
-import service.app
-from service.app import create_app
-from service.settings import Settings
+from diplo.service import app as service_app
+from diplo.service.app import create_app
+from diplo.service.settings import Settings
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -18,8 +18,8 @@ TOKEN = "test-admin-token-0123456789"
 def test_the_short_way_answers_as_the_route_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = create_app(Settings(db=tmp_path / "d.db", seed=False, admin_token=TOKEN))
     taken: list[bool] = []
-    real = service.app._channel_answer
-    monkeypatch.setattr(service.app, "_channel_answer", lambda scope: taken.append(bool(b := real(scope))) or b)
+    real = service_app._channel_answer
+    monkeypatch.setattr(service_app, "_channel_answer", lambda scope: taken.append(bool(b := real(scope))) or b)
     with TestClient(app) as client:
         log = app.state.runtime.log
         log.append([established(), make("channel_suspended", occurred_on="2022-08-05")])

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.runtime import ensure_admin_token
-from service.settings import Settings
+from diplo.service.app import create_app
+from diplo.service.runtime import ensure_admin_token
+from diplo.service.settings import Settings
 
 ADMIN = "test-admin-token-0123456789"
 WRITER = {"Authorization": f"Bearer {ADMIN}"}

@@ -19,12 +19,12 @@ from factory import event_dict
 from jsonschema import Draft202012Validator
 from litestar.testing import TestClient
 
-from events import SQLiteLog, clock, decode_events
-from service.app import create_app
-from service.cli import cli
-from service.loading import load_file
-from service.runtime import ensure_admin_token, seed
-from service.settings import Settings
+from diplo.events import SQLiteLog, clock, decode_events
+from diplo.service.app import create_app
+from diplo.service.cli import cli
+from diplo.service.loading import load_file
+from diplo.service.runtime import ensure_admin_token, seed
+from diplo.service.settings import Settings
 
 ADMIN = "test-admin-token-0123456789"
 WRITER = {"Authorization": f"Bearer {ADMIN}"}

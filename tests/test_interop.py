@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from factory import event_dict
 from inprocess import InProcess
 
-from events import SQLiteLog, decode_event
-from events.catalog import EVENT_TYPES
-from events.sqlite import connect
-from service.cli import cli
-from service.interop import codes
-from service.interop.candidates import CandidateStore, accepted_id
-from service.loading import load_files, seed_files
+from diplo.events import SQLiteLog, decode_event
+from diplo.events.catalog import EVENT_TYPES
+from diplo.events.sqlite import connect
+from diplo.service.cli import cli
+from diplo.service.interop import codes
+from diplo.service.interop.candidates import CandidateStore, accepted_id
+from diplo.service.loading import load_files, seed_files
 
 ROOT = Path(__file__).parent.parent
 SEEDS = ROOT / "seeds"

@@ -7,8 +7,8 @@ from pathlib import Path
 import msgspec
 from factory import event_dict
 
-from events import SQLiteLog
-from service.loading import load_file
+from diplo.events import SQLiteLog
+from diplo.service.loading import load_file
 
 
 def test_a_load_that_outlasts_the_append_timeout_still_commits_and_reports_its_transaction(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from factory import established, make
 
-from events import SQLiteLog
-from events.catalog import encode
-from service.loading import export, load_file
+from diplo.events import SQLiteLog
+from diplo.events.catalog import encode
+from diplo.service.loading import export, load_file
 
 
 def test_export_then_load_into_a_new_file_reproduces_every_hash(log: SQLiteLog, tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_export_then_load_into_a_new_file_reproduces_every_hash(log: SQLiteLog, 
 
 
 def test_canonical_bytes_do_not_depend_on_input_key_order(log: SQLiteLog) -> None:
-    from events import decode_event
+    from diplo.events import decode_event
 
     a = decode_event(
         b'{"type":"channel_resumed","channel":"x","occurred_on":"2023-11-15","summary":"s",'

@@ -6,9 +6,9 @@ import datetime as dt
 
 from factory import established, make
 
-from events import SQLiteLog
-from projections import Projections
-from projections.marks import Mark
+from diplo.events import SQLiteLog
+from diplo.projections import Projections
+from diplo.projections.marks import Mark
 
 D = dt.date.fromisoformat
 
@@ -62,7 +62,7 @@ def test_marks_read_events_as_amended_at_known_at(log: SQLiteLog, projections: P
 
 
 def test_bands_give_the_status_at_each_period_end(log: SQLiteLog, projections: Projections) -> None:
-    from projections.marks import Band
+    from diplo.projections.marks import Band
 
     suspension = make("channel_suspended", occurred_on="2024-02-10")
     log.append([established(occurred_on="2024-01-05"), suspension])

@@ -50,8 +50,8 @@ from hypothesis.stateful import (
 from litestar.testing import TestClient
 from reference import OK, Record, Reference
 
-from service.app import create_app
-from service.settings import Settings
+from diplo.service.app import create_app
+from diplo.service.settings import Settings
 
 TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -64,3 +64,27 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "README.md" in ci and "pytest" in ci
     assert shlex.split(test)[0] == "python3"
+
+
+def test_the_wheel_installs_one_top_level_name(tmp_path: Path) -> None:
+    """events, projections and service are common names on the package index: diplo installs only ``diplo``."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("diplo-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith((".dist-info", ".data"))}
+    assert tops == {"diplo"}
+    # The parts, their pages and the entry point come along.
+    for part in ("diplo/events/catalog.py", "diplo/projections/tables.py", "diplo/service/app.py"):
+        assert part in names
+    assert any(n.startswith("diplo/service/templates/") for n in names)
+    assert any(n.startswith("diplo/service/static/") for n in names)
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "diplo = diplo.service.cli:cli" in zipfile.ZipFile(wheel).read(entry_points).decode()

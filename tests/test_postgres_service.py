@@ -27,11 +27,11 @@ from click.testing import CliRunner
 from factory import established, event_dict, make
 from live import ADMIN, LiveServer
 
-from events.backends import open_log
-from events.postgres import PostgresLog
-from projections.postgres import ServerProjections
-from service.cli import cli
-from service.runtime import open_projections
+from diplo.events.backends import open_log
+from diplo.events.postgres import PostgresLog
+from diplo.projections.postgres import ServerProjections
+from diplo.service.cli import cli
+from diplo.service.runtime import open_projections
 
 pytestmark = pytest.mark.postgres
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 from factory import established, make
 
-from events import SQLiteLog
-from projections import Projections
+from diplo.events import SQLiteLog
+from diplo.projections import Projections
 
 D = dt.date.fromisoformat
 
@@ -134,7 +134,7 @@ def test_officials_and_commitments(log: SQLiteLog, projections: Projections) -> 
 
 
 def test_projections_catch_up_and_rebuild_on_start(db_path) -> None:  # type: ignore[no-untyped-def]
-    from projections import tables
+    from diplo.projections import tables
 
     first = SQLiteLog(db_path)
     first.append([established(), make("channel_suspended", occurred_on="2022-08-05")])  # no projections attached

@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
-from events import EventLog
-from events.backends import open_log
-from events.sqlite import read_rows, stream_version
-from projections import Projections, fold
-from projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
-from projections.measures import Measure
-from projections.sanctions import fold_sanctions, in_force
-from projections.state import ChannelState
-from service.runtime import open_projections
+from diplo.events import EventLog
+from diplo.events.backends import open_log
+from diplo.events.sqlite import read_rows, stream_version
+from diplo.projections import Projections, fold
+from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
+from diplo.projections.measures import Measure
+from diplo.projections.sanctions import fold_sanctions, in_force
+from diplo.projections.state import ChannelState
+from diplo.service.runtime import open_projections
 
 CHANNELS = ("alpha", "beta")
 START = dt.date(2020, 1, 1)
@@ -345,7 +345,7 @@ def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the
 
 def folded_timeline(log: EventLog, channel: str, known_at: str) -> list:
     """The reference for the timeline: the intervals of the fold of the events recorded by ``known_at``."""
-    from projections.timeline import intervals
+    from diplo.projections.timeline import intervals
 
     rows = list(read_rows(log.reader(), channel=channel, recorded_by=known_at))
     amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)

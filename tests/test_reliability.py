@@ -22,8 +22,8 @@ import pytest
 from factory import event_dict
 from live import ADMIN, DIPLO, LiveServer
 
-from events import SQLiteLog
-from events.schema import migrations
+from diplo.events import SQLiteLog
+from diplo.events.schema import migrations
 
 SOAK = os.environ.get("DIPLO_SOAK") == "1"
 CHANNELS = ("alpha", "beta", "gamma")

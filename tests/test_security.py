@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 from live import ADMIN, LiveServer
 
-from events import InvalidEvent, SQLiteLog, clock, decode_events
-from service import tokens
-from service.app import create_app
-from service.runtime import ensure_admin_token
-from service.settings import Settings
+from diplo.events import InvalidEvent, SQLiteLog, clock, decode_events
+from diplo.service import tokens
+from diplo.service.app import create_app
+from diplo.service.runtime import ensure_admin_token
+from diplo.service.settings import Settings
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON = st.recursive(

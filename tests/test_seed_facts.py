@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from events import SQLiteLog
-from service.app import create_app
-from service.loading import load_files, seed_files
-from service.settings import Settings
+from diplo.events import SQLiteLog
+from diplo.service.app import create_app
+from diplo.service.loading import load_files, seed_files
+from diplo.service.settings import Settings
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 TODAY = "2026-11-29"  # the day the record was checked; facts "as of today" ask this day, not the clock's

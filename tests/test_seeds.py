@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from events import SQLiteLog
-from projections import Projections
-from service.loading import load_files, seed_files
+from diplo.events import SQLiteLog
+from diplo.projections import Projections
+from diplo.service.loading import load_files, seed_files
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 D = dt.date.fromisoformat

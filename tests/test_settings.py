@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.settings import Settings
+from diplo.service.settings import Settings
 
 
 def test_the_environment_overrides_the_defaults_and_flags_override_the_environment() -> None:

@@ -9,10 +9,10 @@ import pytest
 from factory import established, make
 from litestar.testing import TestClient
 
-from events import SQLiteLog
-from projections import Projections, replay, tables
-from service.app import create_app
-from service.settings import Settings
+from diplo.events import SQLiteLog
+from diplo.projections import Projections, replay, tables
+from diplo.service.app import create_app
+from diplo.service.settings import Settings
 
 TOKEN = "test-admin-token-0123456789"
 

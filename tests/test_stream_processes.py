@@ -18,8 +18,8 @@ import httpx
 from factory import event_dict, make
 from live import DIPLO, LiveServer
 
-from events import SQLiteLog
-from service.stream import Broadcaster
+from diplo.events import SQLiteLog
+from diplo.service.stream import Broadcaster
 
 
 async def _collect(broadcaster: Broadcaster, after: int, want: int, timeout: float) -> list[int]:

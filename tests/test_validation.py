@@ -7,7 +7,7 @@ import json
 import pytest
 from factory import event_dict
 
-from events import InvalidEvent, SQLiteLog, decode_events
+from diplo.events import InvalidEvent, SQLiteLog, decode_events
 
 
 def _with(**changes: object) -> bytes:
@@ -101,7 +101,7 @@ def test_an_rfc3339_timestamp_is_kept_as_the_local_calendar_date() -> None:
 
 
 def test_stored_events_with_fields_from_a_newer_version_still_read() -> None:
-    from events.catalog import decode
+    from diplo.events.catalog import decode
 
     body = json.dumps(event_dict("meeting_held", future_field="ok")).encode()
     assert decode(body).channel == "us-cn-mmca"

@@ -14,9 +14,9 @@ import pytest
 from factory import event_dict, make
 from litestar.testing import TestClient
 
-from service.app import create_app
-from service.runtime import ensure_admin_token
-from service.settings import Settings
+from diplo.service.app import create_app
+from diplo.service.runtime import ensure_admin_token
+from diplo.service.settings import Settings
 
 ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}
 HTML = {"Accept": "text/html"}

@@ -17,14 +17,14 @@ import pytest
 from factory import event_dict, make
 from litestar.testing import TestClient
 
-from events import SQLiteLog
-from events.catalog import EVENT_TYPES, decode, encode
-from projections import Projections
-from projections.state import ChannelState, dormant, fold
-from service.app import create_app
-from service.examples import EXAMPLES
-from service.loading import load_files
-from service.settings import Settings
+from diplo.events import SQLiteLog
+from diplo.events.catalog import EVENT_TYPES, decode, encode
+from diplo.projections import Projections
+from diplo.projections.state import ChannelState, dormant, fold
+from diplo.service.app import create_app
+from diplo.service.examples import EXAMPLES
+from diplo.service.loading import load_files
+from diplo.service.settings import Settings
 
 ADMIN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}

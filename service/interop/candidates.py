@@ -27,15 +27,15 @@ from typing import Any, Literal
 
 import msgspec
 
-from events import EventLog, InvalidEvent, Receipt, decode_event
-from events.backends import connect_beside
-from events.catalog import EVENT_TYPES, Event, encode
-from events.errors import Conflict
-from events.log import IdempotencyKey
-from projections import Projections
-from projections.queries import was_known
-from service.interop.datasets import DATASET_NAMES, DATASET_URLS, Report, Skipped, dyad_key, read
-from service.interop.parties import diplo_party
+from diplo.events import EventLog, InvalidEvent, Receipt, decode_event
+from diplo.events.backends import connect_beside
+from diplo.events.catalog import EVENT_TYPES, Event, encode
+from diplo.events.errors import Conflict
+from diplo.events.log import IdempotencyKey
+from diplo.projections import Projections
+from diplo.projections.queries import was_known
+from diplo.service.interop.datasets import DATASET_NAMES, DATASET_URLS, Report, Skipped, dyad_key, read
+from diplo.service.interop.parties import diplo_party
 
 Status = Literal["pending", "accepted", "rejected"]
 STATUSES: tuple[str, ...] = ("pending", "accepted", "rejected")

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from events.catalog import EVENT_TYPES
+from diplo.events.catalog import EVENT_TYPES
 
 VERBAL_COOPERATION, MATERIAL_COOPERATION, VERBAL_CONFLICT, MATERIAL_CONFLICT = 1, 2, 3, 4
 

@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from service.interop.codes import cameo_type, normalise_cameo, plover_type
-from service.interop.parties import diplo_party
+from diplo.service.interop.codes import cameo_type, normalise_cameo, plover_type
+from diplo.service.interop.parties import diplo_party
 
 DATASETS = ("polecat", "icews", "gdelt")
 DATASET_NAMES = {"polecat": "POLECAT", "icews": "ICEWS", "gdelt": "GDELT"}

@@ -19,13 +19,13 @@ from typing import Any, Literal
 
 import msgspec
 
-from events.catalog import Event
-from events.log import EventLog, StoredEvent
-from projections import Projections
-from projections.amendments import AMENDMENT_TYPES
-from projections.queries import was_known
-from service.interop.codes import CHANNEL_KIND_CONTEXT, MEASURE_KIND_CONTEXT, Code, code_for
-from service.interop.parties import country_name, iso_code, plover_code
+from diplo.events.catalog import Event
+from diplo.events.log import EventLog, StoredEvent
+from diplo.projections import Projections
+from diplo.projections.amendments import AMENDMENT_TYPES
+from diplo.projections.queries import was_known
+from diplo.service.interop.codes import CHANNEL_KIND_CONTEXT, MEASURE_KIND_CONTEXT, Code, code_for
+from diplo.service.interop.parties import country_name, iso_code, plover_code
 
 Format = Literal["plover", "icews", "panel"]
 FORMATS: tuple[str, ...] = ("plover", "icews", "panel")

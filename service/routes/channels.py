@@ -8,14 +8,14 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
-from events.catalog import CHANNEL_PATTERN
-from events.parties import party_problem
-from projections import Commitment
-from service.auth import require
-from service.problems import bad_request, documented, not_found
-from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
-from service.routes.web import channel_page
-from service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionOut, SanctionsOut, TimelineOut
+from diplo.events.catalog import CHANNEL_PATTERN
+from diplo.events.parties import party_problem
+from diplo.projections import Commitment
+from diplo.service.auth import require
+from diplo.service.problems import bad_request, documented, not_found
+from diplo.service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
+from diplo.service.routes.web import channel_page
+from diplo.service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionOut, SanctionsOut, TimelineOut
 
 ChannelSlug = Annotated[
     str, Parameter(pattern=CHANNEL_PATTERN, max_length=80, description="Channel slug, e.g. us-cn-mmca")

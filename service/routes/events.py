@@ -16,16 +16,16 @@ from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, Parameter, QueryParameter
 from litestar.response import ServerSentEvent
 
-from events import decode_events
-from events.catalog import CHANNEL_PATTERN, EVENT_TYPES
-from events.sqlite import IdempotencyKey
-from service.auth import require
-from service.loading import decode_checked
-from service.metrics import APPEND_SECONDS, APPENDS
-from service.problems import bad_request, documented, not_found
-from service.routes.params import as_of_date
-from service.routes.web import event_page
-from service.schemas import EventOut, EventsPage, ReceiptOut
+from diplo.events import decode_events
+from diplo.events.catalog import CHANNEL_PATTERN, EVENT_TYPES
+from diplo.events.sqlite import IdempotencyKey
+from diplo.service.auth import require
+from diplo.service.loading import decode_checked
+from diplo.service.metrics import APPEND_SECONDS, APPENDS
+from diplo.service.problems import bad_request, documented, not_found
+from diplo.service.routes.params import as_of_date
+from diplo.service.routes.web import event_page
+from diplo.service.schemas import EventOut, EventsPage, ReceiptOut
 
 MAX_PAGE = 1_000
 MAX_SEQ = 2**63 - 1  # SQLite's largest INTEGER; a seq cursor beyond it cannot name a position

@@ -16,13 +16,13 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Sche
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Stream, Template
 
-from service import board
-from service.auth import require
-from service.interop import exports
-from service.interop.candidates import STATUSES, Accepted, Candidate, CandidateStore, ReviewError, parse_dyad
-from service.problems import Problem, problem
-from service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
-from service.routes.web import HTML_HEADERS
+from diplo.service import board
+from diplo.service.auth import require
+from diplo.service.interop import exports
+from diplo.service.interop.candidates import STATUSES, Accepted, Candidate, CandidateStore, ReviewError, parse_dyad
+from diplo.service.problems import Problem, problem
+from diplo.service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
+from diplo.service.routes.web import HTML_HEADERS
 
 CHUNK = 64 * 1024  # lines are sent in chunks: one thread hop per chunk, not per line
 ExportFormat = Literal["plover", "icews", "panel"]

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from litestar.params import Parameter
 
-from events import clock
-from service.problems import bad_request
+from diplo.events import clock
+from diplo.service.problems import bad_request
 
 AsOf = Annotated[
     str | None,

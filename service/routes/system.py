@@ -7,12 +7,12 @@ import time
 from litestar import Controller, get, post
 from litestar.datastructures import State
 
-from events import Verification
-from projections import ReplayStats
-from service.auth import require
-from service.metrics import REPLAY_SECONDS
-from service.problems import documented
-from service.schemas import HeadOut, HealthOut
+from diplo.events import Verification
+from diplo.projections import ReplayStats
+from diplo.service.auth import require
+from diplo.service.metrics import REPLAY_SECONDS
+from diplo.service.problems import documented
+from diplo.service.schemas import HeadOut, HealthOut
 
 ADMIN_ERRORS = {
     401: documented(

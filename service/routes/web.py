@@ -14,15 +14,15 @@ from litestar.datastructures import State
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Template
 
-from events import clock
-from events.catalog import ChannelKind, Event
-from events.parties import party_problem
-from projections.amendments import AMENDMENT_TYPES
-from service import board, changes, channel_view, plot
-from service.auth import require
-from service.changes import Changes  # by name: the handler ``changes`` hides the module in its class
-from service.problems import bad_request, documented
-from service.routes.params import AsOf, as_of_date
+from diplo.events import clock
+from diplo.events.catalog import ChannelKind, Event
+from diplo.events.parties import party_problem
+from diplo.projections.amendments import AMENDMENT_TYPES
+from diplo.service import board, changes, channel_view, plot
+from diplo.service.auth import require
+from diplo.service.changes import Changes  # by name: the handler ``changes`` hides the module in its class
+from diplo.service.problems import bad_request, documented
+from diplo.service.routes.params import AsOf, as_of_date
 
 # Scripts and styles only from this origin: no inline script, no CDN.
 HTML_HEADERS = {
