@@ -24,10 +24,10 @@ REPLAY_LOCK = 0x6469706C6F02  # "diplo" 02: one replay or check at a time, on an
 class ServerProjections(Projections):
     """Projections over a log with ``session()`` (PostgresLog)."""
 
-    def _bring_up_to_date(self, conn: Any) -> None:
-        conn.stream = True  # a start-up rebuild or a long catch-up reads the log a page at a time
+    def _catch_up(self, conn: Any, checkpoint: int) -> None:
+        conn.stream = True  # a long catch-up reads the log a page at a time
         try:
-            super()._bring_up_to_date(conn)
+            super()._catch_up(conn, checkpoint)
         finally:
             conn.stream = False
 
