@@ -272,6 +272,11 @@ _ENCODER = msgspec.json.Encoder(order="sorted")
 _DECODER = msgspec.json.Decoder(AnyEvent)
 
 
+def type_of(event: msgspec.Struct) -> str:
+    """The event's ``type``: its tag in the catalog."""
+    return str(event.__struct_config__.tag)
+
+
 def encode(event: Event) -> bytes:
     """The canonical bytes of an event: sorted keys, defaults omitted.
 

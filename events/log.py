@@ -7,6 +7,7 @@ tests/contract.py holds both to the same behaviour.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
@@ -146,6 +147,10 @@ class EventLog(Protocol):
 
     def run_in_writer(self, work: Callable[[Any], T]) -> T:
         """Run work(connection) on the writer, in its transaction, after the appends queued before it."""
+        ...
+
+    def submit_in_writer(self, work: Callable[[Any], T]) -> Future[T]:
+        """Queue work(connection) for the writer without waiting for it (a rebuild at start-up)."""
         ...
 
     @property

@@ -39,6 +39,7 @@ APPEND_LOCK = 0x6469706C6F01  # "diplo" 01: held by the one commit group appendi
 NOTIFY_CHANNEL = "diplo_events"
 # The connection is gone (server restart, network): nothing a retry on it could fix.
 LOST: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+RECONNECT: tuple[type[Exception], ...] = (Unavailable, *LOST)  # the listener reconnects after these
 T = TypeVar("T")
 
 
@@ -328,7 +329,7 @@ class _Listen(threading.Thread):
                         notes = list(conn.notifies(timeout=0.5, stop_after=1))
                         if notes:
                             self._catch_up(db)
-            except (Unavailable, *LOST) as error:
+            except RECONNECT as error:
                 log.warning("listen.reconnecting", error=repr(error))
             except Exception as error:  # never let subscribers go quiet for good
                 log.exception("listen.failed", error=repr(error))

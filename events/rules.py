@@ -26,6 +26,7 @@ from diplo.events.catalog import (
     SanctionApplied,
     sanction_measure_key,
     to_builtins,
+    type_of,
 )
 from diplo.events.errors import Conflict, Refused
 from diplo.events.log import StoredEvent
@@ -47,7 +48,7 @@ Lookup = Callable[[str], StoredEvent | None]
 
 
 def tag(event: Event) -> str:
-    return event.__struct_config__.tag  # type: ignore[return-value]
+    return type_of(event)
 
 
 def check_order(event: Event, version: int) -> None:

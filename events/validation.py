@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import msgspec
@@ -79,12 +80,13 @@ def forbidden_character(value: object, path: str, free_text: bool = False) -> st
             return None
         allowed = " (line breaks and tabs are allowed)" if free_text else ""
         return f"{path}: contains the control character U+{ord(found.group()):04X}; remove it{allowed}"
+    items: Iterable[tuple[object, object]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list | tuple):
-        items = ((f"[{i}]", v) for i, v in enumerate(value))  # type: ignore[assignment]
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
     elif isinstance(value, msgspec.Struct):
-        items = ((f, getattr(value, f)) for f in value.__struct_fields__)  # type: ignore[assignment]
+        items = ((f, getattr(value, f)) for f in value.__struct_fields__)
     else:
         return None
     for key, item in items:

@@ -219,9 +219,9 @@ class GroupCommitLog:
         """Run work on the writer connection, serialised with appends (e.g. a projection swap)."""
         return self.submit_in_writer(work).result()
 
-    def submit_in_writer(self, work: Callable[[Any], T]) -> Future:
+    def submit_in_writer(self, work: Callable[[Any], T]) -> Future[T]:
         """Queue work for the writer connection without waiting for it (e.g. a rebuild at start-up)."""
-        future: Future = Future()
+        future: Future[T] = Future()
         self._ensure_writer()
         self._queue.put(Request(events=(), expected_version=None, writer=None, future=future, work=work))
         return future

@@ -69,6 +69,14 @@ def effective_in_valid_order(rows: Iterable[StoredEvent], amendments: Amendments
     return applied
 
 
+def target_of(row: StoredEvent) -> str:
+    """The id of the event an amendment (a correction or a retraction) points at."""
+    event = row.event()
+    if not isinstance(event, EventCorrected | EventRetracted):
+        raise TypeError(f"a {row.type} amends nothing")
+    return str(event.target_id)
+
+
 def known_by(rows: Sequence[StoredEvent], known_at: str | None) -> list[StoredEvent]:
     if known_at is None:
         return list(rows)

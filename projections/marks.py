@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import msgspec
 
 from diplo.projections.measures import MEASURE_TYPES
 
@@ -22,8 +24,10 @@ MARK_KINDS = {
 KINDS = ("meeting", "contact", "cancellation", "measure")
 
 
-class Mark(NamedTuple):
-    """``count`` events of ``kind`` in the period starting ``period_start``; the first of them (valid-time order)."""
+class Mark(msgspec.Struct, frozen=True):
+    """``count`` events of ``kind`` in the period starting ``period_start``; the first of them (valid-time order).
+
+    A Struct, not a NamedTuple: a tuple's ``count`` method would shadow the field."""
 
     period_start: dt.date
     kind: str
@@ -56,7 +60,7 @@ def period_months(start: dt.date, end: dt.date, buckets: int | None) -> int:
 
 
 def regroup(
-    monthly: Iterable[tuple[int, str, int, tuple[str, int], str]],
+    monthly: Iterable[tuple[int, str, int, tuple[Any, ...], str]],
     start: dt.date | None,
     end: dt.date | None,
     buckets: int | None,

@@ -23,6 +23,7 @@ from diplo.events.catalog import (
     SanctionLifted,
     party_list,
     sanction_measure_key,
+    type_of,
 )
 from diplo.projections.amendments import Effective
 
@@ -83,6 +84,14 @@ class Measure(msgspec.Struct, kw_only=True):
     upcast_from: str | None = None  # "sanction_applied" for a sanction recorded with vocabulary v1
 
 
+def measure_key(event: Event, parties: Parties) -> str:
+    """The measure a measure event (or an old sanction event, upcast) is about."""
+    measured = upcast(event, parties)
+    if not isinstance(measured, MeasureImposed | MeasureModified | MeasureSuspended | MeasureLifted):
+        raise TypeError(f"a {type_of(event)} is about no measure")
+    return measured.measure
+
+
 def upcast(event: Event, parties: Parties) -> Event:
     """An old sanction event read as the measure event it means; any other event as it is."""
     # The fields every event has carry over as they are.
@@ -124,7 +133,7 @@ def _period(status: Literal["in_force", "suspended"], day: dt.date, terms: Terms
 def _status_on(measure: Measure, day: dt.date) -> tuple[str, Terms]:
     current = [p for p in measure.periods if p.from_ <= day]
     terms = current[-1].terms if current else Terms()
-    status = current[-1].status if current else "in_force"
+    status: str = current[-1].status if current else "in_force"
     if status == "in_force" and terms.expires_on is not None and day >= terms.expires_on:
         status = "expired"
     return status, terms
@@ -146,7 +155,7 @@ def apply_measure(open_: dict[str, Measure], measures: list[Measure], item: Effe
                 target=event.target,
                 channel=event.channel,
                 imposed_on=day,
-                upcast_from=item.event.__struct_config__.tag if item.event is not event else None,
+                upcast_from=type_of(item.event) if item.event is not event else None,
             )
             open_[event.measure] = current
             measures.append(current)
@@ -171,7 +180,7 @@ def apply_measure(open_: dict[str, Measure], measures: list[Measure], item: Effe
         del open_[event.measure]
     elif isinstance(event, MeasureModified):
         changed = {f: getattr(event, f) for f in ("rate", "scope", "instrument", "expires_on") if getattr(event, f)}
-        status = "suspended" if status_then == "suspended" else "in_force"
+        status: Literal["in_force", "suspended"] = "suspended" if status_then == "suspended" else "in_force"
         current.periods.append(_period(status, day, msgspec.structs.replace(terms, **changed), item.id))
         for later in planned:  # a suspension still ends when it was to end, on the new terms
             current.periods[-1].to = later.from_

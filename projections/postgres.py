@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from diplo.events.postgres import PostgresLog
 from diplo.events.sqlite import read_rows
 from diplo.projections import replay, tables
 from diplo.projections.queries import Projections
@@ -24,6 +25,8 @@ REPLAY_LOCK = 0x6469706C6F02  # "diplo" 02: one replay or check at a time, on an
 class ServerProjections(Projections):
     """Projections over a log with ``session()`` (PostgresLog)."""
 
+    log: PostgresLog
+
     def _catch_up(self, conn: Any, checkpoint: int) -> None:
         conn.stream = True  # a long catch-up reads the log a page at a time
         try:
@@ -32,11 +35,11 @@ class ServerProjections(Projections):
             conn.stream = False
 
     def replay(self, progress: Progress | None = None) -> ReplayStats:
-        session = self.log.session()  # type: ignore[attr-defined]
+        session = self.log.session()
         try:
             session.execute("SELECT pg_advisory_lock(?)", (REPLAY_LOCK,))  # released when the session ends
             session.execute("BEGIN")
-            stats, sanctions_key = replay.build(session, "_next", progress)
+            stats, sanctions_key = replay.build(session, "_next", progress)  # type: ignore[arg-type]  # speaks sqlite3
             session.commit()
             stats = self.log.run_in_writer(lambda conn: self._swap(conn, stats, sanctions_key))
         finally:
@@ -59,11 +62,11 @@ class ServerProjections(Projections):
         return stats
 
     def check(self, progress: Progress | None = None) -> tuple[ReplayStats, list[Drift]]:
-        session = self.log.session()  # type: ignore[attr-defined]
+        session = self.log.session()
         try:
             session.execute("SELECT pg_advisory_lock(?)", (REPLAY_LOCK,))
             session.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # the log and the tables at one moment
-            return replay.check(session, progress)
+            return replay.check(session, progress)  # type: ignore[arg-type]  # speaks sqlite3
         finally:
             session.rollback()  # the scratch tables go with it
             session.close()

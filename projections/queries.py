@@ -6,19 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Future
+from typing import Any
 
 import msgspec
 import structlog
 from msgspec.structs import replace
 
-from diplo.events.catalog import Event
-from diplo.events.log import StoredEvent
-from diplo.events.sqlite import SQLiteLog, read_channel_types, read_rows, read_types, stream_version
-from diplo.projections import replay, tables
-from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by
+from diplo.events.catalog import Event, type_of
+from diplo.events.log import EventLog, StoredEvent
+from diplo.events.sqlite import read_channel_types, read_rows, read_types, stream_version
+from diplo.projections import replay as rebuilding  # by another name: the method ``replay`` hides the module
+from diplo.projections import tables
+from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by, target_of
 from diplo.projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
 from diplo.projections.marks import MARK_KINDS, Band, Mark, month_index, month_start, period_months, regroup
 from diplo.projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
+from diplo.projections.replay import Drift, Progress, ReplayStats
 from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
 from diplo.projections.state import ChannelState, fold, unknown_as_of, unpack_state
 from diplo.projections.timeline import Interval, intervals
@@ -45,9 +48,9 @@ class Projections:
     from the previous tables (``stale``), or by folding the one channel asked about when their layout differs.
     """
 
-    def __init__(self, log: SQLiteLog, rebuild_in_background: bool = False):
+    def __init__(self, log: EventLog, rebuild_in_background: bool = False):
         self.log = log
-        self.last_replay: replay.ReplayStats | None = None
+        self.last_replay: ReplayStats | None = None
         self.maintainer = tables.Maintainer()
         self.stale = False  # a rebuild for a new projection version is under way
         self.fold_reads = False  # ... and the old tables cannot answer: fold per request meanwhile
@@ -70,12 +73,12 @@ class Projections:
             self.rebuilt = self.log.submit_in_writer(self._rebuild)
             self.rebuilt.add_done_callback(self._rebuild_done)
 
-    def _rebuild(self, conn) -> replay.ReplayStats | None:  # type: ignore[no-untyped-def]
+    def _rebuild(self, conn: Any) -> ReplayStats | None:
         current = tables.meta(conn)
         if current is not None and current[0] == tables.PROJECTION_VERSION and current[3] == tables.LAYOUT:
             self._catch_up(conn, current[1])  # another process rebuilt them meanwhile
             return None
-        stats = replay.rebuild_and_swap(conn)
+        stats = rebuilding.rebuild_and_swap(conn)
         self.maintainer.forget()
         return stats
 
@@ -92,7 +95,7 @@ class Projections:
         else:
             logger.error("projections.rebuild_failed", error=repr(done.exception()))
 
-    def _catch_up(self, conn, checkpoint: int) -> None:  # type: ignore[no-untyped-def]
+    def _catch_up(self, conn: Any, checkpoint: int) -> None:
         """Start-up: apply what the log holds beyond the projections' checkpoint (another process appended)."""
         self.maintainer.forget()
         while rows := list(read_rows(conn, after=checkpoint, limit=5_000)):
@@ -100,15 +103,15 @@ class Projections:
             checkpoint = rows[-1].seq
 
     # -- rebuilding ----------------------------------------------------------
-    def replay(self, progress: replay.Progress | None = None) -> replay.ReplayStats:
-        stats = self.log.run_in_writer(lambda conn: replay.rebuild_and_swap(conn, progress))
+    def replay(self, progress: Progress | None = None) -> ReplayStats:
+        stats = self.log.run_in_writer(lambda conn: rebuilding.rebuild_and_swap(conn, progress))
         self.maintainer.forget()  # the tables were replaced under it
         self.log.checkpoint()  # the rebuild rewrote every projection row; later appends should not pay for it
-        self.last_replay = stats  # type: ignore[assignment]
-        return stats  # type: ignore[return-value]
+        self.last_replay = stats
+        return stats
 
-    def check(self, progress: replay.Progress | None = None) -> tuple[replay.ReplayStats, list[replay.Drift]]:
-        return self.log.run_in_writer(lambda conn: replay.check(conn, progress))  # type: ignore[return-value]
+    def check(self, progress: Progress | None = None) -> tuple[ReplayStats, list[Drift]]:
+        return self.log.run_in_writer(lambda conn: rebuilding.check(conn, progress))
 
     # -- channels --------------------------------------------------------------
     def channel_names(self) -> list[str]:
@@ -207,7 +210,7 @@ class Projections:
         The status changes as known then, read from a partial index: work in proportion to the answer."""
         conn = self.log.reader()
         if self.fold_reads:
-            states, latest = self._folded_states(channel, known_at, None)  # type: ignore[arg-type]
+            states, latest = self._folded_states(channel, known_at, None)
             return intervals(states) if latest is not None else ([] if self._exists(channel) else None)
         at = tables.seq_at(conn, known_at)
         head = tables.head_state(conn, channel, at)
@@ -273,7 +276,7 @@ class Projections:
         if first > last:
             return []
         before = tables.state_on(conn, channel, (first - dt.timedelta(days=1)).isoformat(), at)
-        status = unpack_state(before).status if before else "unknown"
+        status: str = unpack_state(before).status if before else "unknown"
         newest = min(last, dt.date.fromisoformat(head[0]))  # no row after the head's day: the seeks stop there
         ends = {month: status for month, status, _ in tables.month_ends(conn, channel, at, first, newest)}
         low, high = month_index(first), month_index(last)
@@ -323,7 +326,7 @@ class Projections:
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
         monthly: dict[tuple[int, str], list] = {}
         for item in effective_in_valid_order((r for r in rows if r.type in MARK_KINDS), amendments):
-            kind = MARK_KINDS[item.event.__struct_config__.tag]
+            kind = MARK_KINDS[type_of(item.event)]
             found = monthly.setdefault((month_index(item.event.occurred_on), kind), [0, item.key, item.id])
             found[0] += 1
         return regroup(((m, k, c, key, i) for (m, k), (c, key, i) in monthly.items()), start, end, buckets)
@@ -335,7 +338,7 @@ class Projections:
         rows = [r for r in read_rows(self.log.reader(), channel=channel, recorded_by=known_at)]
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
         effective = effective_in_valid_order(rows, amendments)
-        if not any(e.event.__struct_config__.tag == "channel_established" for e in effective):
+        if not any(type_of(e.event) == "channel_established" for e in effective):
             return [], None
         state = ChannelState(channel=channel)
         states: list[ChannelState] = []
@@ -367,7 +370,7 @@ class Projections:
         corrected_at: dict[str, str] = {}
         for amendment in amendment_rows:
             if amendment.type == "event_corrected" and amendment.id not in amendments.retracted:
-                target = str(amendment.event().target_id)  # type: ignore[attr-defined]
+                target = target_of(amendment)
                 corrected_at[target] = max(corrected_at.get(target, ""), amendment.recorded_at)
         return {r.id: reading for r in rows if (reading := _read(r, amendments, corrected_at.get(r.id)))}
 

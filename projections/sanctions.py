@@ -25,6 +25,13 @@ class SanctionInterval(msgspec.Struct, kw_only=True):
     first_seq: int = 0
 
 
+def sanction_key(event: object) -> tuple[str, str]:
+    """(target, by): the interval a sanction event opens or closes."""
+    if not isinstance(event, SanctionApplied | SanctionLifted):
+        raise TypeError(f"a {type(event).__name__} is no sanction event")
+    return event.target, event.by
+
+
 def fold_sanctions(events: Iterable[Effective]) -> list[SanctionInterval]:
     """Intervals from sanction events in valid-time order (a lift on day D ends it on D)."""
     intervals: list[SanctionInterval] = []

@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 import msgspec
 from msgspec.structs import replace
 
-from diplo.events.catalog import EVENT_TYPES, Event, party_list
+from diplo.events.catalog import EVENT_TYPES, Event, party_list, type_of
 
 EVENT_TAGS = tuple(EVENT_TYPES)
 
@@ -153,7 +153,7 @@ FOLDS: dict[str, Callable[[ChannelState, Any], dict[str, object]]] = {
 def fold(state: ChannelState, event: Event, version: int = 0) -> ChannelState:
     """Apply one event of the channel to its state (one new state, built once)."""
     changes: dict[str, object] = {"last_event_id": str(event.id), "version": max(state.version, version)}
-    handler = FOLDS.get(event.__struct_config__.tag)  # type: ignore[arg-type]
+    handler = FOLDS.get(type_of(event))
     if handler is not None:
         changes |= handler(state, event)
     return replace(state, **changes)
@@ -192,7 +192,7 @@ class _Lean(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     precision: str = "day"
 
 
-class _LeanEstablished(_Lean, tag="channel_established"):
+class _LeanEstablished(_Lean, frozen=True, tag="channel_established"):
     name: str
     parties: list[str]
     status: Literal["active", "agreed"] = "active"
@@ -200,28 +200,28 @@ class _LeanEstablished(_Lean, tag="channel_established"):
     kind: str | None = None
 
 
-class _LeanScheduled(_Lean, tag="meeting_scheduled"):
+class _LeanScheduled(_Lean, frozen=True, tag="meeting_scheduled"):
     scheduled_for: dt.date
 
 
-class _LeanCancelled(_Lean, tag="talks_cancelled"):
+class _LeanCancelled(_Lean, frozen=True, tag="talks_cancelled"):
     by: str | list[str] | None = None
 
 
-class _LeanWithReason(_Lean, tag="channel_suspended"):
+class _LeanWithReason(_Lean, frozen=True, tag="channel_suspended"):
     reason: str
 
 
-class _LeanClosed(_Lean, tag="channel_closed"):
+class _LeanClosed(_Lean, frozen=True, tag="channel_closed"):
     reason: str
 
 
-class _LeanRestricted(_Lean, tag="channel_restricted"):
+class _LeanRestricted(_Lean, frozen=True, tag="channel_restricted"):
     reason: str
     level: str
 
 
-class _LeanOfficial(_Lean, tag="official_changed"):
+class _LeanOfficial(_Lean, frozen=True, tag="official_changed"):
     role: str
     person: str
     change: str
@@ -264,7 +264,7 @@ LEAN_DECODER = msgspec.json.Decoder(
 _FIELDS = msgspec.structs.fields(ChannelState)
 _NAMES = tuple(f.name for f in _FIELDS)
 _PACK = msgspec.msgpack.Encoder()
-_UNPACK = msgspec.msgpack.Decoder(tuple[tuple(f.type for f in _FIELDS)])  # type: ignore[misc]
+_UNPACK = msgspec.msgpack.Decoder(tuple[tuple(f.type for f in _FIELDS)])  # type: ignore[misc]  # built at import
 
 
 def pack_state(state: ChannelState) -> bytes:

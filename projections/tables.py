@@ -33,15 +33,15 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from diplo.events.catalog import EventCorrected
+from diplo.events.catalog import ChannelEstablished, EventCorrected, type_of
 from diplo.events.log import StoredEvent
 from diplo.events.sqlite import read_types
 from diplo.events.store import COLUMNS
 from diplo.events.store import row as store_row
-from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order
+from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order, target_of
 from diplo.projections.marks import MARK_KINDS, month_index, month_start
-from diplo.projections.measures import MEASURE_TYPES, Measure, apply_measure, fold_measures, upcast
-from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, fold_sanctions
+from diplo.projections.measures import MEASURE_TYPES, Measure, apply_measure, fold_measures, measure_key
+from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, fold_sanctions, sanction_key
 from diplo.projections.state import LEAN_DECODER, ChannelState, fold, pack_state, unpack_state
 
 # Bump when the fold changes: start-up then rebuilds from the log (serving the old tables meanwhile
@@ -176,7 +176,7 @@ def step(channel: str, previous: Folded | None, event: Any, seq: int, event_id: 
         counters, marks = previous.counters, previous.marks
     else:
         counters, marks = {}, "{}"
-    kind = MARK_KINDS.get(event.__struct_config__.tag)
+    kind = MARK_KINDS.get(type_of(event))
     if kind is not None:
         found = counters.get(kind)
         counters = {**counters, kind: (found[0] + 1, found[1]) if found else (1, event_id)}
@@ -190,7 +190,7 @@ def stored(channel: str, occurred_on: str, seq: int, changed: int, marks: str, b
     """A stored row read back as the maintainer's own."""
     state = unpack_state(body)
     month = month_index(dt.date.fromisoformat(occurred_on)) if occurred_on != TOMBSTONE_DAY else 0
-    counters = {k: tuple(v) for k, v in MARKS_DECODER.decode(marks).items()}
+    counters = MARKS_DECODER.decode(marks)
     return Folded(occurred_on, seq, state, month, counters, changed, bytes(body), marks)
 
 
@@ -378,7 +378,7 @@ class Maintainer:
         entries: dict[str, tuple[str, list[Measure]]] = {}
         for row in relevant:
             item = Effective(event=row.event(), seq=row.seq, version=row.version, id=row.id)
-            key = upcast(item.event, parties).measure  # type: ignore[attr-defined]
+            key = measure_key(item.event, parties)
             if key not in entries:
                 found = conn.execute("SELECT last_day, body FROM measure_register WHERE measure = ?", (key,)).fetchone()
                 entries[key] = (found[0], MEASURES_DECODER.decode(found[1])) if found else ("", [])
@@ -445,7 +445,11 @@ class Maintainer:
 
     def lineage(self, conn: sqlite3.Connection, row: StoredEvent) -> None:
         event = row.event()
-        named = event.changes.get("succeeds") if isinstance(event, EventCorrected) else event.succeeds  # type: ignore[attr-defined]
+        named = None
+        if isinstance(event, EventCorrected):
+            named = event.changes.get("succeeds")
+        elif isinstance(event, ChannelEstablished):
+            named = event.succeeds
         if isinstance(named, str):
             conn.execute(
                 f"INSERT INTO lineage{self.suffix} (predecessor, channel) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -522,7 +526,7 @@ def amended_from(
     """The earliest and the latest key an amendment may change: its target's, at the date it was recorded with
     or any date a correction gave it (a retracted correction: the corrected event's). States before the
     earliest stay as they were."""
-    target_id = str(amendment.event().target_id)  # type: ignore[attr-defined]
+    target_id = target_of(amendment)
     found = conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (target_id,)).fetchone()
     if found is None:
         return ("", 0), ("9999-12-31", 2**62)
@@ -532,8 +536,8 @@ def amended_from(
     days = {target.occurred_on}
     for other in channel_amendments(conn, target.channel, amendment.seq if upto is None else upto):
         corrected = other.event()
-        if other.type == "event_corrected" and str(corrected.target_id) == target.id:  # type: ignore[attr-defined]  # type: ignore[attr-defined]
-            day = corrected.changes.get("occurred_on")  # type: ignore[attr-defined]
+        if isinstance(corrected, EventCorrected) and str(corrected.target_id) == target.id:
+            day = corrected.changes.get("occurred_on")
             if isinstance(day, str):
                 days.add(day)
     return (min(days), target.seq), (max(days), target.seq)
@@ -639,13 +643,13 @@ def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent], 
     if any(r.type in AMENDMENT_TYPES for r in rows) or any(r.occurred_on < key for r in sanction_rows):
         return recompute_sanctions(conn, suffix, upto=rows[-1].seq)
     items = effective_in_valid_order(sanction_rows, Amendments(set(), {}))  # each decoded once
-    keys = {(i.event.target, i.event.by) for i in items}  # type: ignore[attr-defined]
+    keys = {sanction_key(i.event) for i in items}
     open_ = {(i.target, i.by): i for i in read_sanction_intervals(conn, open_for=keys, suffix=suffix)}
     touched: dict[int, SanctionInterval] = {}
     created: list[SanctionInterval] = []
     for item in items:
         event = item.event
-        existing = open_.get((event.target, event.by))  # type: ignore[attr-defined]
+        existing = open_.get(sanction_key(event))
         apply_interval(open_, created, item)
         if existing is not None:
             touched[existing.first_seq] = existing
@@ -676,7 +680,7 @@ def recompute_measures(conn: sqlite3.Connection, suffix: str = "") -> str:
     parties = _channel_parties(conn, suffix)
     days: dict[str, str] = {}
     for item in effective:
-        key = upcast(item.event, parties).measure  # type: ignore[attr-defined]
+        key = measure_key(item.event, parties)
         days[key] = max(days.get(key, ""), item.key[0])
     grouped: dict[str, list[Measure]] = {key: [] for key in days}
     for measure in fold_measures(effective, parties):
@@ -709,7 +713,7 @@ def _channel_parties(conn: sqlite3.Connection, suffix: str) -> Callable[[str], l
 
 
 def _amends_a_measure(conn: sqlite3.Connection, amendment: StoredEvent) -> bool:
-    target = str(amendment.event().target_id)  # type: ignore[attr-defined]
+    target = target_of(amendment)
     found = conn.execute("SELECT type, body FROM events WHERE id = ?", (target,)).fetchone()
     if found is None:
         return False
@@ -806,4 +810,4 @@ def month_ends(
     """
     flat = [v for bound in bounds for v in bound]
     found = conn.execute(sql, (*flat, channel, *params))
-    return [(m, *end.split(" ", 1)) for m, end in found if end is not None]  # type: ignore[misc]
+    return [(m, *end.split(" ", 1)) for m, end in found if end is not None]

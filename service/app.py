@@ -16,7 +16,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from diplo.events.catalog import CHANNEL_PATTERN
 from diplo.service import logs, openapi, problems
@@ -98,7 +98,7 @@ def _drop_reader_guards(app: Litestar) -> None:
 
 CHANNEL_TEMPLATE = "/channels/{channel}"
 CHANNEL_SLUG = re.compile(CHANNEL_PATTERN)
-JSON_HEADERS = [
+JSON_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-content-type-options", b"nosniff"),
     (b"content-type", b"application/json"),
@@ -119,8 +119,10 @@ def channel_reads(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 200, "headers": headers}
+        await send(start)
+        end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+        await send(end)
 
     return middleware
 
@@ -131,7 +133,7 @@ def _wants_html(scope: Scope) -> bool:
 
 
 def _channel_answer(scope: Scope) -> bytes | None:
-    if scope["method"] != "GET" or _wants_html(scope):
+    if scope.get("method") != "GET" or _wants_html(scope):
         return None
     channel = scope.get("path_params", {}).get("channel")
     if not isinstance(channel, str) or len(channel) > 80 or not CHANNEL_SLUG.fullmatch(channel):

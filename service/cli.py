@@ -338,7 +338,7 @@ def token_create(db: Database, role: str, name: str | None) -> None:
     """
     log = open_log(db)  # creates and migrates the database if needed
     try:
-        name, secret = tokens.create(log.reader(), role, name)  # type: ignore[arg-type]
+        name, secret = tokens.create(log.reader(), role, name)  # type: ignore[arg-type]  # either backend's reader
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     finally:

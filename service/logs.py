@@ -110,7 +110,7 @@ def request_log_middleware(app: ASGIApp, as_json: bool | None = None, metrics: b
             if counted is not None:
                 service_metrics.finished(counted, scope, status, seconds)
             fields = {
-                "method": scope["method"],
+                "method": scope.get("method", ""),  # HTTP only: no websockets here
                 "path": scope["path"],
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),

@@ -62,7 +62,7 @@ def started(scope: Scope) -> Any:
     """A request begins: counted in progress; returns what ``finished`` needs (None for /metrics itself)."""
     if scope["path"].startswith(EXCLUDED):
         return None
-    key = (scope["method"], scope.get("path_template") or scope["path"])
+    key = (str(scope.get("method", "")), scope.get("path_template") or scope["path"])  # HTTP only: no websockets here
     progress = _progress.get(key)
     if progress is None:
         progress = _progress[key] = IN_PROGRESS.labels(*key, APP_NAME)

@@ -69,8 +69,8 @@ def open_projections(event_log: EventLog, rebuild_in_background: bool = False) -
     if hasattr(event_log, "session"):
         from diplo.projections.postgres import ServerProjections
 
-        return ServerProjections(event_log, rebuild_in_background)  # type: ignore[arg-type]
-    return Projections(event_log, rebuild_in_background)  # type: ignore[arg-type]
+        return ServerProjections(event_log, rebuild_in_background)
+    return Projections(event_log, rebuild_in_background)
 
 
 def ensure_admin_token(settings: Settings, event_log: EventLog | None = None) -> str | None:

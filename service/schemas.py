@@ -49,7 +49,7 @@ class EventOut(msgspec.Struct, kw_only=True):
             recorded_at=row.recorded_at,
             hash=row.hash,
             prev_hash=row.prev_hash,
-            event=msgspec.Raw(row.body),  # type: ignore[arg-type]
+            event=msgspec.Raw(row.body),  # type: ignore[arg-type]  # the stored canonical bytes, sent as they are
         )
 
 

@@ -120,7 +120,7 @@ def parse_dyad(value: str) -> frozenset[str]:
     parties = [diplo_party(p) for p in parts]
     if len(parts) != 2 or any(p is None for p in parties) or parties[0] == parties[1]:
         raise ReviewError(400, f"dyad: {value!r} is not two different parties such as USA-CHN", "dyad")
-    return frozenset(parties)  # type: ignore[arg-type]
+    return frozenset(p for p in parties if p is not None)
 
 
 # SQLite's SQL (the log's connections translate it on PostgreSQL); the index names are those

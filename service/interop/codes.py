@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from diplo.events.catalog import EVENT_TYPES
+from diplo.events.catalog import EVENT_TYPES, type_of
 
 VERBAL_COOPERATION, MATERIAL_COOPERATION, VERBAL_CONFLICT, MATERIAL_CONFLICT = 1, 2, 3, 4
 
@@ -139,7 +139,7 @@ _CONTACT_MODES = {"call": ("phone", "041"), "letter": ("phone", "041"), "sidelin
 
 def code_for(event: Any) -> Code:
     """The code of one event: its type's, refined by the event's own fields where PLOVER has a mode for them."""
-    tag = event.__struct_config__.tag
+    tag = type_of(event)
     code = CODES[tag]
     if tag == "contact_made" and getattr(event, "mode", None) in _CONTACT_MODES:
         mode, cameo = _CONTACT_MODES[event.mode]

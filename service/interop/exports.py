@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from diplo.events.catalog import Event
+from diplo.events.catalog import Event, type_of
 from diplo.events.log import EventLog, StoredEvent
 from diplo.projections import Projections
 from diplo.projections.amendments import AMENDMENT_TYPES
@@ -185,7 +185,7 @@ def plover_record(row: StoredEvent, event: Event, code: Code, snapshot: Snapshot
         "cameo_code": code.cameo,
         "sources": sources,
         "diplo": {
-            "type": event.__struct_config__.tag,
+            "type": type_of(event),
             "channel": event.channel,
             "confidence": event.confidence,
             "seq": row.seq,
@@ -256,7 +256,7 @@ def icews_lines(snapshot: Snapshot) -> Iterator[bytes]:
                     iso_code(target),
                     first.publisher,
                     first.url,
-                    event.__struct_config__.tag,
+                    type_of(event),
                     event.channel,
                     event.confidence,
                 ]
@@ -336,7 +336,7 @@ def panel_rows(snapshot: Snapshot, today: dt.date | None = None) -> list[dict[st
             channels[pair].append(state)
     counts: dict[tuple[str, str], dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for _row, event in snapshot.events():
-        column = COUNTED.get(str(event.__struct_config__.tag))
+        column = COUNTED.get(type_of(event))
         if column is None:
             continue
         for pair in dyads(snapshot.parties(event.channel), []):

@@ -17,7 +17,7 @@ from litestar.params import HeaderParameter, Parameter, QueryParameter
 from litestar.response import ServerSentEvent
 
 from diplo.events import decode_events
-from diplo.events.catalog import CHANNEL_PATTERN, EVENT_TYPES
+from diplo.events.catalog import CHANNEL_PATTERN, EVENT_TYPES, type_of
 from diplo.events.sqlite import IdempotencyKey
 from diplo.service.auth import require
 from diplo.service.loading import decode_checked
@@ -139,7 +139,7 @@ class EventController(Controller):
         out = [ReceiptOut(**msgspec.structs.asdict(r)) for r in receipts]
         for receipt, event in zip(receipts, events, strict=True):
             if receipt.created:
-                APPENDS.labels(event.__struct_config__.tag).inc()
+                APPENDS.labels(type_of(event)).inc()
         created = any(r.created for r in receipts)
         return Response(out if was_array else out[0], status_code=201 if created else 200)
 
