@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
+from collections.abc import Callable
 from typing import NoReturn
 
 import structlog
@@ -19,31 +20,49 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="diplo"'}
 
 
 class FailureBrake:
-    """Counts unknown tokens per client; past ``limit`` in ``window`` seconds, its unknown tokens wait."""
+    """Counts unknown tokens per client; past ``limit`` in ``window`` seconds, its unknown tokens wait.
 
-    def __init__(self, limit: int = 10, window: float = 60.0):
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    Only clients with a failure inside the window are kept: a failure sweeps the expired ones once the
+    window has passed since the last sweep, so a server facing many addresses holds a bounded map."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._swept = clock()
 
-    def _recent(self, client: str, now: float) -> deque[float]:
-        failures = self._failures[client]
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        failures = self._failures.get(client)
+        if failures is None:
+            return None
         while failures and failures[0] < now - self.window:
             failures.popleft()
+        if not failures:
+            del self._failures[client]
+            return None
         return failures
 
     def retry_after(self, client: str) -> int | None:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             failures = self._recent(client, now)
-            if len(failures) >= self.limit:
+            if failures is not None and len(failures) >= self.limit:
                 return max(1, int(failures[0] + self.window - now) + 1)
         return None
 
     def fail(self, client: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
-            self._recent(client, now).append(now)
+            if now - self._swept > self.window:
+                for other in list(self._failures):
+                    self._recent(other, now)
+                self._swept = now
+            self._failures.setdefault(client, deque()).append(now)
+
+    def clients(self) -> int:
+        """How many clients have failures in the window (or not yet swept)."""
+        with self._lock:
+            return len(self._failures)
 
 
 def require(role: tokens.Role):
@@ -71,11 +90,15 @@ def require(role: tokens.Role):
     return guard
 
 
+def article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _bearer_secret(header: str, role: str) -> str:
     """The token of an ``Authorization: Bearer <token>`` header, or a 401 saying what is wrong with it."""
     scheme, _, secret = header.strip().partition(" ")
     if not header:
-        reason = f"this route needs a {role} token: send Authorization: Bearer <token>"
+        reason = f"this route needs {article(role)} {role} token: send Authorization: Bearer <token>"
     elif scheme.lower() != "bearer" and not secret:
         reason = "the Authorization header has no scheme: use Authorization: Bearer <token>"
     elif scheme.lower() != "bearer":  # name the scheme only if it looks like one, never echo a secret

@@ -222,6 +222,13 @@ def test_a_token_without_the_bearer_scheme_is_told_so(app_client: TestClient) ->
     assert "empty" in empty
 
 
+def test_a_request_without_a_token_is_told_which_token_the_route_needs(app_client: TestClient) -> None:
+    admin = app_client.post("/admin/verify").json()["detail"]
+    assert admin.startswith("this route needs an admin token")
+    writer = app_client.post("/events", json={}).json()["detail"]
+    assert writer.startswith("this route needs a writer token")
+
+
 def test_a_missing_scheme_does_not_count_toward_the_brake(app_client: TestClient) -> None:
     for _ in range(12):
         assert app_client.post("/admin/verify", headers={"Authorization": "typo"}).status_code == 401

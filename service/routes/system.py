@@ -16,7 +16,7 @@ from diplo.service.schemas import HeadOut, HealthOut
 
 ADMIN_ERRORS = {
     401: documented(
-        401, "An admin token is required", "this route needs a admin token: send Authorization: Bearer <token>"
+        401, "An admin token is required", "this route needs an admin token: send Authorization: Bearer <token>"
     ),
     403: documented(
         403, "The token is not an admin token", "token 'newsroom' is a writer token; this route needs admin"
