@@ -148,3 +148,13 @@ def test_projections_catch_up_and_rebuild_on_start(db_path) -> None:  # type: ig
         assert tables.meta(second.reader())[0] == tables.PROJECTION_VERSION  # type: ignore[index]
     finally:
         second.close()
+
+
+def test_a_status_held_for_no_day_leaves_no_interval(log: SQLiteLog, projections: Projections) -> None:
+    """Suspended and resumed on the same day: the channel was active every day, and the timeline says so."""
+    log.append([established(), make("channel_suspended", occurred_on="2022-08-05")])
+    log.append([make("channel_resumed", occurred_on="2022-08-05")])
+    assert projections.channel_state("us-cn-mmca", as_of=D("2022-08-05")).status == "active"  # type: ignore[union-attr]
+    timeline = projections.timeline("us-cn-mmca")
+    assert [(i.status, i.from_, i.to) for i in timeline] == [("active", D("1998-01-19"), None)]
+    assert all(i.to is None or i.from_ < i.to for i in timeline)

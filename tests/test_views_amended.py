@@ -110,6 +110,14 @@ def test_feed_leaves_out_a_retracted_status_change(client: TestClient) -> None:
     assert any("Closed in error" in s for _, s in feed_entries(client, known_at=at))
 
 
+def test_a_channel_suspended_the_day_it_was_established_has_no_active_entry(client: TestClient) -> None:
+    post(client, "channel_established", "2021-01-01", summary="Talks set up")
+    post(client, "channel_suspended", "2021-01-01", summary="Suspended at once")
+    summaries = [s for _, s in feed_entries(client)]
+    assert any("Suspended at once" in s for s in summaries)
+    assert not any("Talks set up" in s for s in summaries)  # it was active on no day
+
+
 def test_event_page_shows_the_event_as_corrected_as_known_at(client: TestClient, amended: dict) -> None:
     moved = amended["moved"]["id"]
     page = client.get(f"/events/{moved}", headers=HTML).text
