@@ -40,6 +40,7 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    logs.configure(settings.log_format)
     # The app's state, which the dependencies read; not empty, or litestar would put a new State in its place.
     state = State({"runtime": None})  # set on start-up
 
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[stop],
         state=state,
         dependencies=dependencies(state),
-        plugins=[problems.plugin(), logs.plugin(settings.log_format)],
+        plugins=[problems.plugin()],
+        logging_config=None,  # logs.configure is the one configuration, litestar's own would add another
         middleware=[
             lambda app: logs.request_log_middleware(app, logs.wants_json(settings.log_format), metrics=True),
             *([] if settings.read_token_required or settings.cors_origins else [channel_reads]),
