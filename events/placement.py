@@ -30,7 +30,7 @@ from diplo.events.log import IdempotencyKey, Receipt, StoredEvent
 from diplo.events.store import Sql
 from diplo.events.validation import InvalidEvent
 
-log = structlog.get_logger("diplo.log")
+logger = structlog.get_logger("diplo.log")
 
 _RECEIPTS = msgspec.json.Decoder(list[Receipt])
 KEY_LIFETIME = dt.timedelta(hours=48)  # promised: at least 24 h
@@ -288,7 +288,7 @@ def call_isolated(callback: Callable[..., object], *args: object) -> None:
     try:
         callback(*args)
     except Exception as error:
-        log.exception("writer.callback_failed", callback=repr(callback), error=repr(error))
+        logger.exception("writer.callback_failed", callback=repr(callback), error=repr(error))
 
 
 def provisional_row(event: Event, version: int) -> StoredEvent:

@@ -28,7 +28,7 @@ from diplo.events.writer import MAX_GROUP, GroupCommitLog
 
 __all__ = ["COLUMNS", "MAX_GROUP", "IdempotencyKey", "SQLiteLog", "chain_hash", "connect", "read_rows"]
 
-log = structlog.get_logger("diplo.log")
+logger = structlog.get_logger("diplo.log")
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -94,7 +94,7 @@ class SQLiteLog(GroupCommitLog):
             try:
                 outcomes, appended, learnt = self._write_group(db, group)
             except Exception as error:
-                log.warning("writer.group_redone_one_by_one", error=repr(error))
+                logger.warning("writer.group_redone_one_by_one", error=repr(error))
                 self._rolled_back()
                 conn.execute("BEGIN IMMEDIATE")
                 outcomes, appended = self._write_one_by_one(db, group)

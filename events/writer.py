@@ -25,7 +25,7 @@ from diplo.events.rules import tag
 from diplo.events.store import Sql
 from diplo.events.validation import InvalidEvent
 
-log = structlog.get_logger("diplo.log")
+logger = structlog.get_logger("diplo.log")
 
 MAX_GROUP = 512
 T = TypeVar("T")
@@ -73,7 +73,7 @@ class GroupCommitLog:
             return
         with self._writer_lock:
             if not self._writer.is_alive():
-                log.error("writer.restarted")
+                logger.error("writer.restarted")
                 self._forget()
                 self._writer = self._start_writer()
 
@@ -100,7 +100,7 @@ class GroupCommitLog:
             try:
                 self._commit_group(group)
             except BaseException as error:  # the writer must outlive any one group
-                log.exception("writer.group_failed", error=repr(error))
+                logger.exception("writer.group_failed", error=repr(error))
                 self._rolled_back()
                 self._fail(group, Unavailable(f"the append could not be committed: {error!r}"))
 
@@ -178,7 +178,7 @@ class GroupCommitLog:
                 db.execute("RELEASE request")
                 self._forget_hooks()  # a hook may have cached what was just rolled back
                 if not isinstance(error, LogError | InvalidEvent):
-                    log.exception("writer.request_failed", error=repr(error))
+                    logger.exception("writer.request_failed", error=repr(error))
                     error = AppendFailed(f"this request could not be appended: {error!r}")
                 outcomes.append((request, None, error))
                 continue
@@ -198,7 +198,7 @@ class GroupCommitLog:
                 request.future.set_result(result)
         if appended:
             for row in appended:
-                log.info(
+                logger.info(
                     "event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer
                 )
             self._publish(appended)

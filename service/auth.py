@@ -15,7 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from diplo.service import tokens
 from diplo.service.problems import problem
 
-log = structlog.get_logger("diplo.auth")
+logger = structlog.get_logger("diplo.auth")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="diplo"'}
 
 
@@ -116,7 +116,7 @@ def _refuse_unknown(connection: ASGIConnection) -> NoReturn:
     brake: FailureBrake = connection.app.state.brake
     wait = brake.retry_after(client)
     if wait is not None:
-        log.warning("auth.throttled", client=client, retry_after=wait)
+        logger.warning("auth.throttled", client=client, retry_after=wait)
         raise problem(
             429,
             "Too many requests",
@@ -124,7 +124,7 @@ def _refuse_unknown(connection: ASGIConnection) -> NoReturn:
             headers={"Retry-After": str(wait)},
         )
     brake.fail(client)
-    log.warning("auth.bad_token", client=client, path=connection.url.path)
+    logger.warning("auth.bad_token", client=client, path=connection.url.path)
     raise problem(
         401,
         "Unauthorized",

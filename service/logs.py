@@ -11,11 +11,10 @@ import logging
 import os
 import sys
 import time
+from typing import TextIO
 
 import msgspec
 import structlog
-from litestar.logging.config import StructLoggingConfig
-from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from diplo.service import metrics as service_metrics
@@ -24,14 +23,21 @@ REQUEST_ID_HEADER = b"x-request-id"
 
 
 def processors(as_json: bool) -> list:
-    shared = [
+    return [*_shared(), *_rendering(as_json)]
+
+
+def _shared() -> list:
+    return [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+
+
+def _rendering(as_json: bool) -> list:
     if as_json:
-        return [*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_to_json)]
-    return [*shared, structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        return [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(serializer=_to_json)]
+    return [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
 
 
 def _to_json(event: dict, **_: object) -> str:
@@ -49,25 +55,43 @@ def wants_json(log_format: str | None) -> bool:
 
 
 def configure(log_format: str | None, level: int = logging.INFO) -> None:
-    """Configure structlog for the CLI and the server alike (logs go to stderr)."""
+    """The one logging configuration, for the CLI and the server alike (create_app calls it): structlog's, and the
+    standard library's (libraries' records) rendered the same way. Logs go to stderr."""
+    as_json = wants_json(log_format)
     structlog.configure(
-        processors=processors(wants_json(log_format)),
+        processors=processors(as_json),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-
-
-def plugin(log_format: str | None) -> StructlogPlugin:
-    """Litestar's structlog plugin with our processors; request logging is ours (one line each)."""
-    config = StructLoggingConfig(
-        processors=processors(wants_json(log_format)),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        log_exceptions="never",  # 5xx are logged by problems.internal_error, 4xx are not errors
-        pretty_print_tty=False,
+    handler = _StderrHandler()
+    handler.set_name(HANDLER_NAME)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_shared(),
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_rendering(as_json)],
+        )
     )
-    return StructlogPlugin(StructlogConfig(structlog_logging_config=config, enable_middleware_logging=False))
+    root = logging.getLogger()
+    for earlier in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:  # configured again: replaced
+        root.removeHandler(earlier)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+HANDLER_NAME = "diplo"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when the record comes (a test runner may have swapped it since)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: object) -> None:
+        pass
 
 
 def request_log_middleware(app: ASGIApp, as_json: bool | None = None, metrics: bool = False) -> ASGIApp:
@@ -76,7 +100,7 @@ def request_log_middleware(app: ASGIApp, as_json: bool | None = None, metrics: b
 
     In JSON mode the line is written straight to stderr, with the fields, level and timestamp the
     processors would give it: the processor chain is the costliest part of a small request."""
-    log = structlog.get_logger("diplo.http")
+    logger = structlog.get_logger("diplo.http")
     direct = wants_json(None) if as_json is None else as_json
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -119,7 +143,7 @@ def request_log_middleware(app: ASGIApp, as_json: bool | None = None, metrics: b
             if direct:
                 _write_request_line(request_id, fields)
             else:
-                log.info("request", **fields)
+                logger.info("request", **fields)
             structlog.contextvars.reset_contextvars(**token)
 
     return middleware

@@ -28,7 +28,7 @@ TITLES = {
     429: "Too many requests",
     503: "Service unavailable",
 }
-log = structlog.get_logger("diplo.http")
+logger = structlog.get_logger("diplo.http")
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -142,7 +142,7 @@ def plugin() -> ProblemDetailsPlugin:
 
 def internal_error(request: Request, exc: Exception) -> Response:
     """A 5xx is a bug: log it with its traceback, answer problem+json without internals."""
-    log.error("unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
+    logger.error("unhandled", path=request.url.path, error=repr(exc), exc_info=exc)
     body = {
         "type": "about:blank",
         "title": "Internal error",

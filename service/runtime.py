@@ -18,7 +18,7 @@ from diplo.service import tokens
 from diplo.service.loading import LoadResult, load_files, seed_files
 from diplo.service.settings import Settings
 
-log = structlog.get_logger("diplo.runtime")
+logger = structlog.get_logger("diplo.runtime")
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -53,7 +53,7 @@ def open_runtime(settings: Settings) -> Runtime:
     try:
         check = event_log.refuse_writes_if_broken(settings.verify_tail)
         if not check.ok:
-            log.error("chain.broken", bad_seq=check.bad_seq, problem=check.problem)
+            logger.error("chain.broken", bad_seq=check.bad_seq, problem=check.problem)
         projections = open_projections(event_log, rebuild_in_background=True)  # served while it rebuilds
     except BaseException:
         event_log.close()
@@ -98,7 +98,7 @@ def seed(runtime: Runtime, folder: Path = SEEDS) -> list[LoadResult]:
         return []
     with _quiet_appends(runtime.log):
         loaded = load_files(runtime.log, seed_files(folder), writer="seeds")
-    log.info("seeds.loaded", events=sum(r.appended for r in loaded), files=len(loaded))
+    logger.info("seeds.loaded", events=sum(r.appended for r in loaded), files=len(loaded))
     return loaded
 
 

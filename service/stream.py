@@ -30,7 +30,7 @@ PAGE = 500
 KEEPALIVE_SECONDS = 15.0
 POLL_SECONDS = 0.25  # how soon another process's commit reaches the stream
 _encode = msgspec.json.Encoder().encode
-log = structlog.get_logger("diplo.stream")
+logger = structlog.get_logger("diplo.stream")
 
 
 class Broadcaster:
@@ -73,7 +73,7 @@ class Broadcaster:
             try:
                 self._pick_up_others()
             except Exception:  # a busy or vanished database: try again at the next tick
-                log.warning("stream.poll_failed", exc_info=True)
+                logger.warning("stream.poll_failed", exc_info=True)
 
     def _pick_up_others(self) -> None:
         head = self.log.head().seq  # one indexed lookup

@@ -219,6 +219,21 @@ def test_as_of_accepts_exactly_yyyy_mm_dd(client: TestClient, route: str, value:
     assert problem["field"] == "as_of"
 
 
+@pytest.mark.parametrize("route", ["/channels", "/measures", "/commitments", "/exports/plover", "/", "/board/table"])
+def test_of_two_bad_parameters_as_of_is_the_one_answered(client: TestClient, route: str) -> None:
+    # day and moment are separate dependencies; litestar would resolve them concurrently, the first to fail (by set
+    # order, so by hash seed) answering: the app resolves them in turn, as_of first, as handlers parsed them before.
+    answer = client.get(route, params={"as_of": "2024-W01-1", "known_at": "2024-W01-1T00:00:00Z"})
+    assert assert_problem(answer, 400, "as_of")["field"] == "as_of"
+
+
+def test_no_request_waits_on_a_task_group_for_its_dependencies(client: TestClient) -> None:
+    # The order above, whatever the hash seed; and no anyio task group per request (as long as a small read).
+    for route in client.app.routes:
+        for _handler, model in getattr(route, "route_handler_map", {}).values():
+            assert all(len(batch) == 1 for batch in model.dependency_batches), route.path
+
+
 @pytest.mark.parametrize("name", ["from", "to"])
 def test_events_date_range_accepts_exactly_yyyy_mm_dd(client: TestClient, name: str) -> None:
     assert_problem(client.get("/events", params={name: "2024-W01-1"}), 400, name, "YYYY-MM-DD")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
 from litestar.params import Parameter
 
 from diplo.events.catalog import CHANNEL_PATTERN
@@ -13,6 +12,7 @@ from diplo.events.parties import party_problem
 from diplo.projections import Commitment
 from diplo.service.auth import require
 from diplo.service.problems import bad_request, documented, not_found
+from diplo.service.routes.dependencies import AppEventLog, AppProjections, Day, Moment
 from diplo.service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
 from diplo.service.routes.web import channel_page
 from diplo.service.schemas import ChannelOut, ChannelsOut, MeasuresOut, SanctionOut, SanctionsOut, TimelineOut
@@ -74,17 +74,17 @@ class ChannelController(Controller):
     guards = [require("reader")]
 
     @get("/", responses=READ_ERRORS, sync_to_thread=False)
-    def list_channels(self, state: State, as_of: AsOf = None, known_at: KnownAt = None) -> ChannelsOut:
+    def list_channels(self, projections: AppProjections, day: Day, moment: Moment) -> ChannelsOut:
         """Every channel's state on ``as_of`` as known at ``known_at``."""
-        day, moment = as_of_date(as_of), known_at_instant(known_at)
-        states = state.runtime.projections.all_channels(day, moment)
+        states = projections.all_channels(day, moment)
         return ChannelsOut(as_of=day, known_at=moment, channels=[ChannelOut.of(s, day, moment) for s in states])
 
     @get("/{channel:str}", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
     def channel(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        projections: AppProjections,
+        event_log: AppEventLog,
         channel: ChannelSlug,
         as_of: AsOf = None,
         known_at: KnownAt = None,
@@ -93,20 +93,20 @@ class ChannelController(Controller):
 
         A browser (Accept: text/html) gets the channel's page: its timeline, events, officials and registers."""
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
-            page = channel_page(state, channel, request.query_params)
+            page = channel_page(event_log, projections, channel, request.query_params)
             if page is not None:
                 return page  # type: ignore[return-value]  # a Template is a Response to litestar, not to mypy
+        # Parsed here, not given as day/moment: the page's form sends empty and zone-less values the API refuses.
         day, moment = as_of_date(as_of), known_at_instant(known_at)
-        found = state.runtime.projections.channel_state(channel, day, moment)
+        found = projections.channel_state(channel, day, moment)
         if found is None:
             raise _unknown_channel(channel, moment)
         return Response(ChannelOut.of(found, day, moment))
 
     @get("/{channel:str}/timeline", responses={**READ_ERRORS, **NOT_FOUND}, sync_to_thread=False)
-    def timeline(self, state: State, channel: ChannelSlug, known_at: KnownAt = None) -> TimelineOut:
+    def timeline(self, projections: AppProjections, channel: ChannelSlug, moment: Moment) -> TimelineOut:
         """Status intervals {status, from, to, event_id}; ``to`` is null for the open one."""
-        moment = known_at_instant(known_at)
-        found = state.runtime.projections.timeline(channel, moment)
+        found = projections.timeline(channel, moment)
         if found is None:
             raise _unknown_channel(channel, moment)
         return TimelineOut(channel=channel, known_at=moment, intervals=found)
@@ -118,41 +118,38 @@ class RegisterController(Controller):
     guards = [require("reader")]
 
     @get("/sanctions", responses=READ_ERRORS, sync_to_thread=False, deprecated=True)
-    def sanctions(self, state: State, as_of: AsOf = None, known_at: KnownAt = None) -> SanctionsOut:
+    def sanctions(self, projections: AppProjections, day: Day, moment: Moment) -> SanctionsOut:
         """Deprecated: use ``GET /measures?kind=sanction``. Sanctions recorded as sanction_applied/sanction_lifted
         in force on ``as_of``, as known at ``known_at``."""
-        day, moment = as_of_date(as_of), known_at_instant(known_at)
-        found = state.runtime.projections.sanctions_in_force(day, moment)
+        found = projections.sanctions_in_force(day, moment)
         return SanctionsOut(as_of=day, known_at=moment, sanctions=[SanctionOut.of(i) for i in found])
 
     @get("/measures", responses=READ_ERRORS, sync_to_thread=False)
     def measures(
         self,
-        state: State,
-        as_of: AsOf = None,
-        known_at: KnownAt = None,
+        projections: AppProjections,
+        day: Day,
+        moment: Moment,
         kind: MeasureKind = None,
         party: PartyCode = None,
         status: MeasureStatus = None,
     ) -> MeasuresOut:
         """The measures register on ``as_of`` (today if none), as known at ``known_at``: each measure imposed by
         then with its status and terms that day and its periods (rate history); ``party`` matches by or against."""
-        day, moment = as_of_date(as_of), known_at_instant(known_at)
-        found = state.runtime.projections.measures(day, moment, kind, party_code(party), status)
+        found = projections.measures(day, moment, kind, party_code(party), status)
         return MeasuresOut(as_of=day, known_at=moment, measures=found)
 
     @get("/commitments", responses=READ_ERRORS, sync_to_thread=False)
     def commitments(
         self,
-        state: State,
+        projections: AppProjections,
         channel: Annotated[str | None, Parameter(pattern=CHANNEL_PATTERN, max_length=80)] = None,
-        as_of: AsOf = None,
-        known_at: KnownAt = None,
+        *,  # keyword-only: channel stays the first query parameter documented, before as_of and known_at
+        day: Day,
+        moment: Moment,
         status: CommitmentStatus = None,
         party: PartyCode = None,
     ) -> list[Commitment]:
         """Commitments made through channels by ``as_of``, each with its status on that day (open, fulfilled,
         partly_fulfilled, breached, withdrawn), as known at ``known_at``; filters ``status`` and ``party`` (by)."""
-        return state.runtime.projections.commitments(
-            channel, as_of_date(as_of), known_at_instant(known_at), status, party_code(party)
-        )
+        return projections.commitments(channel, day, moment, status, party_code(party))

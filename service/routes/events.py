@@ -23,6 +23,7 @@ from diplo.service.auth import require
 from diplo.service.loading import decode_checked
 from diplo.service.metrics import APPEND_SECONDS, APPENDS
 from diplo.service.problems import bad_request, documented, not_found
+from diplo.service.routes.dependencies import AppEventLog, AppProjections
 from diplo.service.routes.params import as_of_date
 from diplo.service.routes.web import event_page
 from diplo.service.schemas import EventOut, EventsPage, ReceiptOut
@@ -103,7 +104,7 @@ class EventController(Controller):
     async def append(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        event_log: AppEventLog,
         expected_version: Annotated[
             int | None, Parameter(ge=0, description="The channel stream's version the client saw; a mismatch is 409")
         ] = None,
@@ -132,7 +133,7 @@ class EventController(Controller):
             fingerprint = hashlib.sha256(body + b"\0" + str(expected_version).encode()).hexdigest()
             key = IdempotencyKey(idempotency_key, fingerprint)
         started = time.perf_counter()
-        receipts = await state.runtime.log.append_async(
+        receipts = await event_log.append_async(
             events, expected_version, request.state.get("token_name"), idempotency=key
         )
         APPEND_SECONDS.observe(time.perf_counter() - started)
@@ -151,7 +152,7 @@ class EventController(Controller):
     )
     def list_events(
         self,
-        state: State,
+        event_log: AppEventLog,
         channel: Annotated[str | None, Parameter(pattern=CHANNEL_PATTERN, max_length=80)] = None,
         type: Annotated[EventType | None, QueryParameter()] = None,  # noqa: A002
         valid_from: Annotated[
@@ -173,7 +174,7 @@ class EventController(Controller):
     ) -> EventsPage:
         """The log in seq order; follow ``next`` as the ``after`` cursor until it is null."""
         low, high = as_of_date(valid_from, "from"), as_of_date(valid_to, "to")
-        rows = state.runtime.log.read(
+        rows = event_log.read(
             after=after,
             limit=limit,
             channel=channel,
@@ -201,6 +202,7 @@ class EventController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
+        event_log: AppEventLog,
         after: Annotated[
             int | None,
             Parameter(
@@ -227,7 +229,7 @@ class EventController(Controller):
         if last_event_id is not None and last_event_id.strip():
             start = _seq_from_header(last_event_id.strip())
         if start is None:
-            start = state.runtime.log.head().seq
+            start = event_log.head().seq
         return ServerSentEvent(state.broadcaster.follow(start))
 
     @get(
@@ -248,7 +250,8 @@ class EventController(Controller):
     def one(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        event_log: AppEventLog,
+        projections: AppProjections,
         event_id: Annotated[str, Parameter(description="The event's UUID", schema_extra={"format": "uuid"})],
     ) -> Response[EventOut]:
         """One event, with what the server added (seq, version, recorded_at, hash).
@@ -257,10 +260,10 @@ class EventController(Controller):
         """
         event_id = _uuid(event_id)
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
-            page = event_page(state, str(event_id), request.query_params.get("known_at"))
+            page = event_page(event_log, projections, str(event_id), request.query_params.get("known_at"))
             if page is not None:
                 return page  # type: ignore[return-value]  # a Template is a Response to litestar, not to mypy
-        row = state.runtime.log.get(str(event_id))
+        row = event_log.get(str(event_id))
         if row is None:
             raise not_found(f"no event {event_id} in the log")
         return Response(EventOut.of(row))

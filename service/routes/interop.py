@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -21,7 +22,8 @@ from diplo.service.auth import require
 from diplo.service.interop import exports
 from diplo.service.interop.candidates import STATUSES, Accepted, Candidate, CandidateStore, ReviewError, parse_dyad
 from diplo.service.problems import Problem, problem
-from diplo.service.routes.params import AsOf, KnownAt, as_of_date, known_at_instant
+from diplo.service.routes.dependencies import AppEventLog, AppProjections, Day, Moment
+from diplo.service.routes.params import AsOf, as_of_date
 from diplo.service.routes.web import HTML_HEADERS
 
 CHUNK = 64 * 1024  # lines are sent in chunks: one thread hop per chunk, not per line
@@ -100,7 +102,8 @@ def _store(state: State) -> CandidateStore:
     return store
 
 
-def _day(as_of: str | None) -> dt.date | None:
+def _export_day(as_of: AsOf = None) -> dt.date | None:
+    """The exports' ``day``: ``as_of`` parsed, and not after tomorrow."""
     day = as_of_date(as_of)
     if day is not None and day > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
         raise problem(400, "Bad request", f"as_of: {day} is in the future; exports run up to today", field="as_of")
@@ -110,6 +113,7 @@ def _day(as_of: str | None) -> dt.date | None:
 class InteropController(Controller):
     path = "/"
     tags = ["event data"]
+    dependencies = {"day": Provide(_export_day, sync_to_thread=False)}
 
     @get(
         "/exports/{format:str}",
@@ -120,19 +124,18 @@ class InteropController(Controller):
     )
     def export(
         self,
-        state: State,
+        event_log: AppEventLog,
+        projections: AppProjections,
         format: Annotated[  # noqa: A002 - the path says format
             ExportFormat,
             Parameter(description="plover: PLOVER JSON Lines; icews: dyadic CSV; panel: dyad-month panel CSV"),
         ],
-        as_of: AsOf = None,
-        known_at: KnownAt = None,
+        day: Day,
+        moment: Moment,
     ) -> Stream:
         """The record in a format event-data tools load, streamed: every event as amended as known at
         ``known_at``, on or before ``as_of`` (the panel runs to that day's month; default today)."""
-        day, moment = _day(as_of), known_at_instant(known_at)
-        runtime = state.runtime
-        snapshot = exports.Snapshot(runtime.log, runtime.projections, day, moment)
+        snapshot = exports.Snapshot(event_log, projections, day, moment)
         name = f"diplo-{format}.{exports.SUFFIXES[format]}"
         return _ExportStream(
             _chunks(exports.lines(format, snapshot)),
@@ -192,6 +195,8 @@ class InteropController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
+        event_log: AppEventLog,
+        projections: AppProjections,
         candidate_id: FromPath[uuid.UUID],
         data: JSONBody[dict[str, Any]],
     ) -> Response[Accepted]:
@@ -199,10 +204,9 @@ class InteropController(Controller):
         the dataset row did not tell (e.g. ``reason``, ``target``); it may set ``type``, ``summary``,
         ``occurred_on``, ``confidence`` (default reported) and add ``sources`` (the dataset row is always one).
         The event's id and Idempotency-Key derive from the candidate's: accepting twice appends once."""
-        runtime = state.runtime
         try:
             accepted, created = _store(state).accept(
-                runtime.log, runtime.projections, str(candidate_id), data, request.state.get("token_name")
+                event_log, projections, str(candidate_id), data, request.state.get("token_name")
             )
         except ReviewError as error:
             raise _review_problem(error) from None

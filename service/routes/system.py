@@ -12,6 +12,7 @@ from diplo.projections import ReplayStats
 from diplo.service.auth import require
 from diplo.service.metrics import REPLAY_SECONDS
 from diplo.service.problems import documented
+from diplo.service.routes.dependencies import AppEventLog, AppProjections
 from diplo.service.schemas import HeadOut, HealthOut
 
 ADMIN_ERRORS = {
@@ -55,20 +56,20 @@ class SystemController(Controller):
         },
         sync_to_thread=False,
     )
-    def head(self, state: State) -> HeadOut:
+    def head(self, event_log: AppEventLog) -> HeadOut:
         """The newest event's seq and hash (seq 0 and 64 zeros for an empty log)."""
-        head = state.runtime.log.head()
+        head = event_log.head()
         return HeadOut(seq=head.seq, hash=head.hash)
 
     @post("/admin/replay", guards=[require("admin")], status_code=200, responses=ADMIN_ERRORS, sync_to_thread=True)
-    def replay(self, state: State) -> ReplayStats:
+    def replay(self, projections: AppProjections) -> ReplayStats:
         """Rebuild every projection from the log; readers keep the old tables until the swap."""
         started = time.perf_counter()
-        stats = state.runtime.projections.replay()
+        stats = projections.replay()
         REPLAY_SECONDS.observe(time.perf_counter() - started)
         return stats
 
     @post("/admin/verify", guards=[require("admin")], status_code=200, responses=ADMIN_ERRORS, sync_to_thread=True)
-    def verify(self, state: State) -> Verification:
+    def verify(self, event_log: AppEventLog) -> Verification:
         """Recompute the whole hash chain; ``bad_seq`` names the first row that does not verify."""
-        return state.runtime.log.verify()
+        return event_log.verify()

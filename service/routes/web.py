@@ -10,18 +10,20 @@ from urllib.parse import urlencode
 import msgspec
 from feedgen.feed import FeedGenerator
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Template
 
-from diplo.events import clock
+from diplo.events import EventLog, clock
 from diplo.events.catalog import ChannelKind, Event
 from diplo.events.parties import party_problem
+from diplo.projections import Projections
 from diplo.projections.amendments import AMENDMENT_TYPES
 from diplo.service import board, changes, channel_view, plot
 from diplo.service.auth import require
 from diplo.service.changes import Changes  # by name: the handler ``changes`` hides the module in its class
 from diplo.service.problems import bad_request, documented
+from diplo.service.routes.dependencies import AppEventLog, AppProjections, Day, Moment
 from diplo.service.routes.params import AsOf, as_of_date
 
 # Scripts and styles only from this origin: no inline script, no CDN.
@@ -114,6 +116,23 @@ def _as_of(value: str | None, today: dt.date) -> dt.date | None:
     return day
 
 
+def _board_day(as_of: AsOf = None) -> dt.date | None:
+    """The pages' ``day``: their forms send an empty ``as_of`` for none; a day after tomorrow is refused."""
+    return _as_of(as_of, _today())
+
+
+def _board_moment(known_at: KnownAtInput = None) -> str | None:
+    """The pages' ``moment``: their forms send a date-time without zone, read as UTC."""
+    return _known_at(known_at)
+
+
+# The pages' own day and moment, under the names the API's have (service/routes/dependencies.py).
+PAGE_DEPENDENCIES = {
+    "day": Provide(_board_day, sync_to_thread=False),
+    "moment": Provide(_board_moment, sync_to_thread=False),
+}
+
+
 def linker(path: str, params: dict[str, Any]) -> Callable[..., str]:
     """``url(**changes)``: this page's URL with some parameters changed (None drops one), for links and forms."""
 
@@ -126,22 +145,21 @@ def linker(path: str, params: dict[str, Any]) -> Callable[..., str]:
 
 
 def _context(
-    state: State,
-    as_of: str | None,
-    known_at: str | None,
+    event_log: EventLog,
+    projections: Projections,
+    day: dt.date | None,
+    moment: str | None,
     filters: board.Filters,
     span: tuple[dt.date | None, dt.date | None],
 ) -> dict[str, Any]:
     today = _today()
-    day, moment = _as_of(as_of, today), _known_at(known_at)
-    runtime = state.runtime
-    shown = board.build(runtime.log, runtime.projections, day, moment, today, filters, *span)
+    shown = board.build(event_log, projections, day, moment, today, filters, *span)
     params = {"as_of": day, "known_at": moment, **filters.items(), "from": span[0], "to": span[1]}
     return {
         "board": shown,
         "groups": shown.groups,
         "window": shown.window,
-        "measures": board.measures(runtime.projections, day, moment, filters),
+        "measures": board.measures(projections, day, moment, filters),
         "as_of": day,
         "known_at": moment,
         "known_at_input": moment[:19] if moment else None,
@@ -156,13 +174,14 @@ def _context(
     }
 
 
-def channel_page(state: State, channel: str, query: Mapping[str, str]) -> Template | None:
+def channel_page(
+    event_log: EventLog, projections: Projections, channel: str, query: Mapping[str, str]
+) -> Template | None:
     """A channel's page for people (``GET /channels/{c}`` with Accept: text/html); None if no such channel."""
     today = _today()
     day, moment = _as_of(query.get("as_of"), today), _known_at(query.get("known_at"))
     span = _span(query.get("from"), query.get("to"))
-    runtime = state.runtime
-    page = channel_view.build(runtime.log, runtime.projections, channel, day, moment, today, *span)
+    page = channel_view.build(event_log, projections, channel, day, moment, today, *span)
     if page is None:
         return None
     params = {"as_of": day, "known_at": moment, "from": span[0], "to": span[1]}
@@ -186,13 +205,15 @@ class WebController(Controller):
     tags = ["web"]
     guards = [require("reader")]
     include_in_schema = False
+    dependencies = PAGE_DEPENDENCIES
 
     @get("/", sync_to_thread=False)
     def board_page(
         self,
-        state: State,
-        as_of: AsOf = None,
-        known_at: KnownAtInput = None,
+        event_log: AppEventLog,
+        projections: AppProjections,
+        day: Day,
+        moment: Moment,
         party: PartyInput = None,
         dyad: DyadInput = None,
         status: StatusInput = None,
@@ -201,15 +222,16 @@ class WebController(Controller):
         end: ToInput = None,
     ) -> Template:
         """The status board: every channel, its status, timeline and the event that set it."""
-        context = _context(state, as_of, known_at, _filters(party, dyad, status, kind), _span(start, end))
+        context = _context(event_log, projections, day, moment, _filters(party, dyad, status, kind), _span(start, end))
         return Template("board.html", context=context, headers=HTML_HEADERS)
 
     @get("/board/table", sync_to_thread=False)
     def board_table(
         self,
-        state: State,
-        as_of: AsOf = None,
-        known_at: KnownAtInput = None,
+        event_log: AppEventLog,
+        projections: AppProjections,
+        day: Day,
+        moment: Moment,
         party: PartyInput = None,
         dyad: DyadInput = None,
         status: StatusInput = None,
@@ -218,23 +240,28 @@ class WebController(Controller):
         end: ToInput = None,
     ) -> Template:
         """The board's table alone, for the page's live updates."""
-        context = _context(state, as_of, known_at, _filters(party, dyad, status, kind), _span(start, end))
+        context = _context(event_log, projections, day, moment, _filters(party, dyad, status, kind), _span(start, end))
         return Template("board_table.html", context=context, headers=HTML_HEADERS)
 
     @get("/feed.atom", sync_to_thread=False, media_type="application/atom+xml")
-    def feed(self, request: Request[Any, Any, Any], state: State, known_at: KnownAtInput = None) -> Response[bytes]:
+    def feed(
+        self,
+        request: Request[Any, Any, Any],
+        event_log: AppEventLog,
+        projections: AppProjections,
+        moment: Moment,
+    ) -> Response[bytes]:
         """An Atom feed of the latest status changes, newest first, as known at ``known_at`` (default: now)."""
-        runtime, moment = state.runtime, _known_at(known_at)
         base = str(request.base_url).rstrip("/")
         changes = []
-        for channel in runtime.projections.channel_names():
-            for interval in runtime.projections.timeline(channel, moment) or []:
+        for channel in projections.channel_names():
+            for interval in projections.timeline(channel, moment) or []:
                 if interval.event_id:
                     changes.append((interval.from_, channel, interval))
         changes.sort(key=lambda c: (c[0], c[1]), reverse=True)
         latest_changes = changes[:FEED_SIZE]
-        rows = [row for _, _, interval in latest_changes if (row := runtime.log.get(interval.event_id))]
-        readings = runtime.projections.as_known(rows, moment)
+        rows = [row for _, _, i in latest_changes if i.event_id and (row := event_log.get(i.event_id))]
+        readings = projections.as_known(rows, moment)
         feed = FeedGenerator()
         feed.id(f"{base}/feed.atom")
         feed.title("diplo: status changes of diplomatic channels")
@@ -280,7 +307,7 @@ class ChangesController(Controller):
     def changes(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        projections: AppProjections,
         start: FromInput = None,
         end: ToInput = None,
         known_at: KnownAtInput = None,
@@ -302,7 +329,7 @@ class ChangesController(Controller):
 
         A browser (Accept: text/html) gets the page."""
         period = _period(start, end, known_at, known_from, known_to, as_of)
-        found = changes.changes(state.runtime.projections, period)
+        found = changes.changes(projections, period)
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
             return _changes_page(period, found)  # type: ignore[return-value]  # a Template is a Response to litestar
         return Response(found)
@@ -364,20 +391,22 @@ def _instant(recorded_at: str) -> dt.datetime:
     return dt.datetime.fromisoformat(recorded_at.replace("Z", "+00:00"))
 
 
-def event_page(state: State, event_id: str, known_at: str | None = None) -> Template | None:
+def event_page(
+    event_log: EventLog, projections: Projections, event_id: str, known_at: str | None = None
+) -> Template | None:
     """The human page for one event as known at ``known_at`` (default: now): as corrected, marked if retracted,
     with the corrections and retractions of it recorded by then."""
-    runtime, moment = state.runtime, _known_at(known_at)
-    row = runtime.log.get(event_id)
+    moment = _known_at(known_at)
+    row = event_log.get(event_id)
     if row is None:
         return None
-    reading = runtime.projections.as_known([row], moment).get(row.id)
+    reading = projections.as_known([row], moment).get(row.id)
     try:
         event = reading.event if reading else row.event()  # recorded after known_at: shown as recorded
     except msgspec.MsgspecError:
         return None  # the JSON answer shows the stored row as it is
     amendments = []
-    candidates = [r for kind in AMENDMENT_TYPES for r in runtime.log.read(channel=row.channel, type=kind)]
+    candidates = [r for kind in AMENDMENT_TYPES for r in event_log.read(channel=row.channel, type=kind)]
     for other in sorted(candidates, key=lambda r: r.seq):
         if moment is not None and other.recorded_at > moment:
             continue
