@@ -33,7 +33,7 @@ from diplo.events.placement import KEY_LIFETIME, Known, Request
 from diplo.events.store import Sql
 from diplo.events.writer import GroupCommitLog
 
-log = structlog.get_logger("diplo.log")
+logger = structlog.get_logger("diplo.log")
 
 APPEND_LOCK = 0x6469706C6F01  # "diplo" 01: held by the one commit group appending anywhere
 NOTIFY_CHANNEL = "diplo_events"
@@ -195,7 +195,7 @@ class PostgresLog(GroupCommitLog):
             except LOST:
                 raise
             except Exception as error:
-                log.warning("writer.group_redone_one_by_one", error=repr(error))
+                logger.warning("writer.group_redone_one_by_one", error=repr(error))
                 self._rolled_back()
                 db = self._begin()
                 outcomes, appended = self._write_one_by_one(db, group, lost=LOST)
@@ -206,7 +206,7 @@ class PostgresLog(GroupCommitLog):
             db.execute("COMMIT")
             self._known = learnt
         except LOST as error:
-            log.warning("writer.connection_lost", error=repr(error))
+            logger.warning("writer.connection_lost", error=repr(error))
             self._drop_writer_connection()
             self._fail(group, self._unavailable(error))
             return
@@ -330,9 +330,9 @@ class _Listen(threading.Thread):
                         if notes:
                             self._catch_up(db)
             except RECONNECT as error:
-                log.warning("listen.reconnecting", error=repr(error))
+                logger.warning("listen.reconnecting", error=repr(error))
             except Exception as error:  # never let subscribers go quiet for good
-                log.exception("listen.failed", error=repr(error))
+                logger.exception("listen.failed", error=repr(error))
             self._stopped.wait(pause)
             pause = min(pause * 2, 2.0)
 
