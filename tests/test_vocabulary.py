@@ -530,6 +530,20 @@ def test_a_contact_counts_for_the_cadence_and_only_the_last_gaps_are_kept() -> N
 # -- the old log, the documents ---------------------------------------------------------------------------
 
 
+def without_empty_intervals(timeline: list[dict]) -> list[dict]:
+    """The one timeline rule decided since v1: a status held for no day (from == to) leaves no interval,
+    and the intervals either side of it, if of one status, are one."""
+    result: list[dict] = []
+    for interval in timeline:
+        if interval["from"] == interval["to"]:
+            continue
+        if result and result[-1]["status"] == interval["status"]:
+            result[-1] = {**result[-1], "to": interval["to"]}
+            continue
+        result.append(interval)
+    return result
+
+
 def test_a_log_written_with_vocabulary_v1_loads_with_identical_hashes_and_answers_the_same(tmp_path: Path) -> None:
     """log-v1.jsonl is the seeded log exported before vocabulary v2; log-v1-answers.json what v1 code answered."""
     expected = json.loads((FIXTURES / "log-v1-answers.json").read_text())
@@ -553,7 +567,7 @@ def test_a_log_written_with_vocabulary_v1_loads_with_identical_hashes_and_answer
                     old_commitments
                 )
             for channel, timeline in expected["timelines"].items():
-                assert msgspec.to_builtins(projections.timeline(channel)) == timeline
+                assert msgspec.to_builtins(projections.timeline(channel)) == without_empty_intervals(timeline)
             projections.replay()
         # What v1 held as sanctions, the measures register reads as measures.
         assert {m.measure for m in projections.measures(dt.date(2025, 6, 1))} == {
