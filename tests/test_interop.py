@@ -622,6 +622,20 @@ def test_bad_reviews_get_a_problem_naming_the_field_and_change_nothing(queue_app
     assert {c["status"] for c in candidates(queue_app)} == {"pending"}
 
 
+def test_a_candidate_id_that_is_no_uuid_is_a_400_that_says_so(queue_app: InProcess, channels: Path) -> None:
+    writer = queue_app.client(queue_app.token("writer", "desk"))
+    before = head(channels)
+    for response in (
+        queue_app.client().get("/candidates/not-a-uuid"),
+        writer.post("/candidates/not-a-uuid/accept", json={"channel": "us-cn-mmca"}),
+        writer.post("/candidates/not-a-uuid/reject", json={"reason": "a duplicate"}),
+    ):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "candidate_id: 'not-a-uuid' is not a UUID" in response.json()["detail"]
+    assert head(channels) == before
+
+
 def test_a_channel_of_other_parties_is_refused(queue_app: InProcess, channels: Path) -> None:
     writer = queue_app.client(queue_app.token("writer", "desk"))
     channel = event_dict("channel_established", "us-jp-2plus2", "2010-01-01", name="2+2", parties=["USA", "JPN"])

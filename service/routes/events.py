@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -24,7 +23,7 @@ from diplo.service.loading import decode_checked
 from diplo.service.metrics import APPEND_SECONDS, APPENDS
 from diplo.service.problems import bad_request, documented, not_found
 from diplo.service.routes.dependencies import AppEventLog, AppProjections
-from diplo.service.routes.params import as_of_date
+from diplo.service.routes.params import as_of_date, uuid_text
 from diplo.service.routes.web import event_page
 from diplo.service.schemas import EventOut, EventsPage, ReceiptOut
 
@@ -258,7 +257,7 @@ class EventController(Controller):
 
         A browser (Accept: text/html) gets the event's page, with the corrections and retractions of it.
         """
-        event_id = _uuid(event_id)
+        event_id = uuid_text(event_id, "event_id")
         if request.accept.best_match(["application/json", "text/html"], "application/json") == "text/html":
             page = event_page(event_log, projections, str(event_id), request.query_params.get("known_at"))
             if page is not None:
@@ -278,13 +277,3 @@ def _seq_from_header(value: str) -> int:
         " send the id of the last message received, or no header",
         "Last-Event-ID",
     )
-
-
-def _uuid(value: str) -> str:
-    """The canonical form of an event id, or a 400 that says the id is not a UUID."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise bad_request(
-            f"event_id: {value[:80]!r} is not a UUID (e.g. bbbe35f7-0db9-5691-a2aa-22082386c13d)", "event_id"
-        ) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -14,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.response import Stream, Template
 
 from diplo.service import board
@@ -23,12 +22,17 @@ from diplo.service.interop import exports
 from diplo.service.interop.candidates import STATUSES, Accepted, Candidate, CandidateStore, ReviewError, parse_dyad
 from diplo.service.problems import Problem, problem
 from diplo.service.routes.dependencies import AppEventLog, AppProjections, Day, Moment
-from diplo.service.routes.params import AsOf, as_of_date
+from diplo.service.routes.params import AsOf, as_of_date, uuid_text
 from diplo.service.routes.web import HTML_HEADERS
 
 CHUNK = 64 * 1024  # lines are sent in chunks: one thread hop per chunk, not per line
 ExportFormat = Literal["plover", "icews", "panel"]
 TITLES = {400: "Bad request", 404: "Not found", 409: "Conflict", 422: "Invalid review"}
+
+# A str in the path, parsed in the handler: a malformed id gets a 400 that says so, not the router's 404.
+CandidateId = Annotated[
+    str, Parameter(description="The candidate's UUID", schema_extra={"format": "uuid"}, max_length=80)
+]
 
 
 def _problem(description: str) -> ResponseSpec:
@@ -167,20 +171,20 @@ class InteropController(Controller):
         return CandidatesOut(candidates=found, next=found[-1].id if len(found) == limit else None)
 
     @get(
-        "/candidates/{candidate_id:uuid}",
+        "/candidates/{candidate_id:str}",
         guards=[require("reader")],
         responses={**READ_ERRORS, 404: _problem("No such candidate")},
         sync_to_thread=True,
     )
-    def one_candidate(self, state: State, candidate_id: FromPath[uuid.UUID]) -> Candidate:
+    def one_candidate(self, state: State, candidate_id: CandidateId) -> Candidate:
         """One candidate, with its reports and review."""
-        found = _store(state).get(str(candidate_id))
+        found = _store(state).get(uuid_text(candidate_id, "candidate_id"))
         if found is None:
             raise problem(404, "Not found", f"no candidate {candidate_id}; list them with GET /candidates")
         return found
 
     @post(
-        "/candidates/{candidate_id:uuid}/accept",
+        "/candidates/{candidate_id:str}/accept",
         guards=[require("writer")],
         status_code=201,
         responses={
@@ -197,7 +201,7 @@ class InteropController(Controller):
         state: State,
         event_log: AppEventLog,
         projections: AppProjections,
-        candidate_id: FromPath[uuid.UUID],
+        candidate_id: CandidateId,
         data: JSONBody[dict[str, Any]],
     ) -> Response[Accepted]:
         """Make the candidate an event. The body names its ``channel`` and any field the event needs that
@@ -206,25 +210,27 @@ class InteropController(Controller):
         The event's id and Idempotency-Key derive from the candidate's: accepting twice appends once."""
         try:
             accepted, created = _store(state).accept(
-                event_log, projections, str(candidate_id), data, request.state.get("token_name")
+                event_log, projections, uuid_text(candidate_id, "candidate_id"), data, request.state.get("token_name")
             )
         except ReviewError as error:
             raise _review_problem(error) from None
         return Response(accepted, status_code=201 if created else 200)
 
     @post(
-        "/candidates/{candidate_id:uuid}/reject",
+        "/candidates/{candidate_id:str}/reject",
         guards=[require("writer")],
         status_code=200,
         responses=REVIEW_ERRORS,
         sync_to_thread=True,
     )
     def reject(
-        self, request: Request[Any, Any, Any], state: State, candidate_id: FromPath[uuid.UUID], data: JSONBody[RejectIn]
+        self, request: Request[Any, Any, Any], state: State, candidate_id: CandidateId, data: JSONBody[RejectIn]
     ) -> Candidate:
         """Reject the candidate, saying why; it stays in the queue's record, never reaching the log."""
         try:
-            rejected, _changed = _store(state).reject(str(candidate_id), data.reason, request.state.get("token_name"))
+            rejected, _changed = _store(state).reject(
+                uuid_text(candidate_id, "candidate_id"), data.reason, request.state.get("token_name")
+            )
         except ReviewError as error:
             raise _review_problem(error) from None
         return rejected

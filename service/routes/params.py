@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
 from litestar.params import Parameter
@@ -40,3 +41,13 @@ def known_at_instant(value: str | None) -> str | None:
         return clock.parse_known_at(value)
     except ValueError as error:
         raise bad_request(str(error), "known_at") from None
+
+
+def uuid_text(value: str, name: str) -> str:
+    """The canonical form of a UUID path parameter, or a 400 that says ``name`` is not a UUID."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise bad_request(
+            f"{name}: {value[:80]!r} is not a UUID (e.g. bbbe35f7-0db9-5691-a2aa-22082386c13d)", name
+        ) from None
