@@ -98,10 +98,14 @@ class ChannelOut(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, state: ChannelState, as_of: dt.date | None, known_at: str | None) -> ChannelOut:
         shown = upcoming_only(state, as_of)
         day = as_of or dt.datetime.now(dt.UTC).date()
-        public = {name: getattr(shown, name) for name in cls.__struct_fields__ if hasattr(shown, name)}
+        public = {name: getattr(shown, name) for name in _SHARED_WITH_STATE}
         return cls(
             **public | {"as_of": as_of, "known_at": known_at, "known": was_known(state), "dormant": dormant(state, day)}
         )
+
+
+# The answer's fields the state has too, found once rather than per answer.
+_SHARED_WITH_STATE = tuple(name for name in ChannelOut.__struct_fields__ if name in ChannelState.__struct_fields__)
 
 
 class ChannelsOut(msgspec.Struct, kw_only=True):
