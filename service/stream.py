@@ -26,6 +26,7 @@ from diplo.service.metrics import SSE_SUBSCRIBERS
 from diplo.service.schemas import EventOut
 
 QUEUE_LIMIT = 10_000
+CLOSED: Sequence[StoredEvent] = []  # queued by close(), told by identity: the stream ends
 PAGE = 500
 KEEPALIVE_SECONDS = 15.0
 POLL_SECONDS = 0.25  # how soon another process's commit reaches the stream
@@ -39,6 +40,7 @@ class Broadcaster:
         self.loop = loop
         self.queues: set[asyncio.Queue[Sequence[StoredEvent] | None]] = set()
         self.streamed = 0  # the highest seq fanned out; only touched on the event loop
+        self.closed = False
         self._unsubscribe = log.subscribe(self._on_commit)
         listen = getattr(log, "listen", None)
         if listen is not None:  # every process's commits reach _on_commit: nothing to poll
@@ -87,11 +89,17 @@ class Broadcaster:
             self._fan_out(rows)
 
     def close(self) -> None:
+        """Stop listening and end every stream (at shutdown: the server need not wait for them)."""
         self._unsubscribe()
         if self._poller is not None:
             self._poller.cancel()
+        self.closed = True
+        for queue in list(self.queues):
+            queue.put_nowait(CLOSED)
 
     async def follow(self, after: int) -> AsyncIterator[ServerSentEventMessage]:
+        if self.closed:
+            return
         queue: asyncio.Queue[Sequence[StoredEvent] | None] = asyncio.Queue()
         if not self.queues:  # nothing was followed (nor polled) while nobody listened
             self.streamed = max(self.streamed, self.log.head().seq)
@@ -108,6 +116,8 @@ class Broadcaster:
                 except TimeoutError:
                     yield ServerSentEventMessage(comment="keep-alive")
                     continue
+                if rows is CLOSED:
+                    return
                 if rows is None or (rows and rows[0].seq > last + 1):
                     for row in self._catch_up(last):
                         last = row.seq

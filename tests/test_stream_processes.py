@@ -138,3 +138,28 @@ def test_diplo_load_into_a_served_database_reaches_sse_subscribers(tmp_path: Pat
         assert received[-1]["at"] - loaded < 2, f"arrived {received[-1]['at'] - loaded:.2f} s after the load"
     finally:
         server.stop()
+
+
+def test_closing_the_broadcaster_ends_every_stream_at_once(tmp_path: Path) -> None:
+    """At shutdown the streams end, so the server stops without waiting out its grace period."""
+    log = SQLiteLog(tmp_path / "closing.db")
+    try:
+        log.append([make("channel_established", "alpha", "2000-01-01")])
+
+        async def scenario() -> list[object]:
+            broadcaster = Broadcaster(log, asyncio.get_running_loop())
+            messages: list[object] = []
+
+            async def read() -> None:
+                async for message in broadcaster.follow(0):
+                    messages.append(message.id)
+
+            reader = asyncio.create_task(read())
+            await asyncio.sleep(0.1)  # caught up, waiting for the next commit
+            broadcaster.close()
+            await asyncio.wait_for(reader, 2)  # the keep-alive wait alone is 15 s
+            return messages
+
+        assert asyncio.run(scenario()) == [1]
+    finally:
+        log.close()
