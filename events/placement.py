@@ -77,8 +77,11 @@ class GroupView:
         self.established = dict(known.established)
         self.measures = set(known.measures) if known.measures is not None else None
         self.known = known
-        ids = [str(e.id) for e in events]
-        self.placed: dict[str, StoredEvent] = {row.id: row for row in store.rows_by_ids(db, ids)}
+        # Each event's id as text, formatted once for the group (keyed by the event object, alive as long as the group).
+        self._id_texts = {id(e): str(e.id) for e in events}
+        self.placed: dict[str, StoredEvent] = {
+            row.id: row for row in store.rows_by_ids(db, list(self._id_texts.values()))
+        }
         self.rows: list[StoredEvent] = []
         self.keys: list[tuple[str, IdempotencyKey, list[Receipt]]] = []
         self._keys_seen: dict[tuple[str, str], tuple[IdempotencyKey, list[Receipt]]] = {}
@@ -101,12 +104,15 @@ class GroupView:
         channels = {e.channel for e in events}
         if request.expected_version is not None and len(channels) != 1:
             raise InvalidEvent("expected_version applies to one channel; this batch spans several")
+        texts = self._id_texts
+        ids = [texts.get(id(e)) or str(e.id) for e in events]  # a UUID's str is not cheap: formatted once
         bodies = [encode(e) for e in events]
-        pairs = enumerate(zip(events, bodies, strict=True))
-        repeats = [self._repeat(str(e.id), body, index) for index, (e, body) in pairs]
-        if all(r is not None for r in repeats):
-            # Every event is already in the log as sent: a retry after a lost answer, not a conflict.
-            return [receipt(r, created=False) for r in repeats if r is not None]
+        placed = self.placed
+        if placed:
+            repeats = [self._repeat(ids[index], body, index) for index, body in enumerate(bodies)]
+            if all(r is not None for r in repeats):
+                # Every event is already in the log as sent: a retry after a lost answer, not a conflict.
+                return [receipt(r, created=False) for r in repeats if r is not None]
         if request.expected_version is not None:
             (channel,) = channels
             current = self.versions.get(channel, 0)
@@ -121,18 +127,22 @@ class GroupView:
         established = dict(self.established)
         imposed = set(self.measures) if self.measures is not None else None
         head_seq, head_hash, recorded_at = self.head_seq, self.head_hash, self.recorded_at
+        head_raw = bytes.fromhex(head_hash)
         new: dict[str, StoredEvent] = {}
         receipts: list[Receipt] = []
         instants = Instants()
-        for index, (event, body) in enumerate(zip(events, bodies, strict=True)):
-            event_id = str(event.id)
+        writer = request.writer
+        for index, event in enumerate(events):
+            event_id, body = ids[index], bodies[index]
             try:
-                stored = new.get(event_id) or self._repeat(event_id, body, index)
+                stored = new.get(event_id) or (self._repeat(event_id, body, index) if placed else None)
                 if stored is not None:
                     receipts.append(receipt(stored, created=stored.id in new))
                     continue
-                version = versions[event.channel]
-                self._check_fits(event, version, new, established)
+                channel = event.channel
+                version = versions[channel]
+                kind = rules.tag(event)
+                self._check_fits(event, kind, version, new, established)
                 key = rules.imposed_key(event)
                 if key is not None or isinstance(event, rules.MeasureChange):
                     imposed = imposed if imposed is not None else self._imposed_keys()
@@ -144,28 +154,31 @@ class GroupView:
                 error.index = index
                 raise
             recorded_at = instants.next(recorded_at)  # every event its own instant
-            digest = store.chain_hash(head_hash, body)
+            head_raw, digest = store.chain_step(head_raw, body)
+            head_seq += 1
             row = StoredEvent(
-                seq=head_seq + 1,
+                seq=head_seq,
                 id=event_id,
-                type=rules.tag(event),
-                channel=event.channel,
+                type=kind,
+                channel=channel,
                 version=version + 1,
                 occurred_on=event.occurred_on.isoformat(),
                 recorded_at=recorded_at,
                 body=body,
                 prev_hash=head_hash,
                 hash=digest,
-                writer=request.writer,
+                writer=writer,
             )
-            versions[event.channel] = row.version
-            if isinstance(event, ChannelEstablished):
-                established[event.channel] = event.occurred_on
-            elif isinstance(event, EventCorrected | EventRetracted):
-                established.pop(event.channel, None)  # may have moved: read again when next needed
-            head_seq, head_hash = row.seq, digest
+            versions[channel] = version + 1
+            if kind == "channel_established":
+                established[channel] = event.occurred_on
+            elif kind in rules.AMENDMENT_TYPES:
+                established.pop(channel, None)  # may have moved: read again when next needed
+            head_hash = digest
             new[event_id] = row
-            receipts.append(receipt(row, created=True))
+            receipts.append(
+                Receipt(id=event_id, seq=head_seq, version=version + 1, recorded_at=recorded_at, hash=digest)
+            )
         self.versions.update(versions)
         self.established = established
         self.measures = imposed
@@ -238,10 +251,15 @@ class GroupView:
         return established[channel]
 
     def _check_fits(
-        self, event: Event, version: int, new: dict[str, StoredEvent], established: dict[str, dt.date | None]
+        self,
+        event: Event,
+        kind: str,
+        version: int,
+        new: dict[str, StoredEvent],
+        established: dict[str, dt.date | None],
     ) -> None:
-        rules.check_order(event, version)
-        if isinstance(event, EventCorrected | EventRetracted):
+        rules.check_order(event, version, kind)
+        if kind in rules.AMENDMENT_TYPES and isinstance(event, EventCorrected | EventRetracted):
             target = rules.check_target(event, self._lookup(str(event.target_id), new))
             if isinstance(event, EventCorrected):
                 rules.normalise_correction(event, target)
@@ -253,29 +271,35 @@ class GroupView:
             rows += [r for r in new.values() if r.channel == event.channel]
             rows.append(provisional_row(event, version))
             rules.check_after_establishment(rules.effective_dates(rows), event.channel)
-        elif not isinstance(event, ChannelEstablished):
+        elif kind != "channel_established":
             rules.check_dated_after(event, self._established_on(event.channel, established))
         if isinstance(event, CommitmentStatus):
             rules.check_commitment_target(event, self._lookup(str(event.target_id), new))
-        if isinstance(event, ChannelEstablished) and event.succeeds is not None:
+        elif isinstance(event, ChannelEstablished) and event.succeeds is not None:
             rules.check_predecessor(event, self._channel_exists(event.succeeds, new))
 
 
 class Instants:
     """``clock.next_instant`` for the events of one request, reading the clock once: a batch's events get
-    consecutive microseconds from then (the text formatted once, then counted on)."""
+    consecutive microseconds from then (the seconds' text kept, the microseconds counted on)."""
 
     def __init__(self) -> None:
-        self.last: tuple[str, dt.datetime] | None = None
+        self.last: str | None = None
+        self.second = ""  # the last instant's text up to its seconds: YYYY-MM-DDTHH:MM:SS
+        self.micro = 0
 
     def next(self, after: str) -> str:
-        if self.last is not None and self.last[0] == after:
-            moment = self.last[1] + dt.timedelta(microseconds=1)
-            text = moment.isoformat(timespec="microseconds")[:-6] + "Z"
+        if self.last is not None and self.last == after and self.micro < 999_999:
+            self.micro += 1
+            text = f"{self.second}.{self.micro:06d}Z"
         else:
-            text = clock.next_instant(after)
-            moment = dt.datetime.fromisoformat(text[:-1] + "+00:00")
-        self.last = (text, moment)
+            if self.last is not None and self.last == after:  # the next second
+                moment = dt.datetime.fromisoformat(after[:-1] + "+00:00") + dt.timedelta(microseconds=1)
+                text = clock.format_instant(moment)
+            else:
+                text = clock.next_instant(after)
+            self.second, self.micro = text[:19], int(text[20:26])
+        self.last = text
         return text
 
 

@@ -51,11 +51,12 @@ def tag(event: Event) -> str:
     return type_of(event)
 
 
-def check_order(event: Event, version: int) -> None:
-    """A channel starts with its channel_established event, and has only one."""
-    if version == 0 and tag(event) != "channel_established":
+def check_order(event: Event, version: int, kind: str | None = None) -> None:
+    """A channel starts with its channel_established event, and has only one (``kind``: the event's tag)."""
+    establishes = (kind or tag(event)) == "channel_established"
+    if version == 0 and not establishes:
         raise Refused(f"channel {event.channel} is not established; append its channel_established event first")
-    if version > 0 and tag(event) == "channel_established":
+    if version > 0 and establishes:
         raise Conflict(f"channel {event.channel} is already established", event.channel, version)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
+from msgspec.structs import astuple
 
 from diplo.events import clock
 from diplo.events.log import GENESIS, Head, IdempotencyKey, Receipt, StoredEvent, Verification
@@ -49,6 +50,14 @@ class Sql:
 def chain_hash(prev_hash: str, body: bytes) -> str:
     """hash = sha256(prev_hash || body), prev_hash taken as its 32 raw bytes."""
     return hashlib.sha256(bytes.fromhex(prev_hash) + body).hexdigest()
+
+
+def chain_step(prev: bytes, body: bytes) -> tuple[bytes, str]:
+    """``chain_hash`` with the previous hash as raw bytes: (raw digest, its hex), for placing a run of rows."""
+    digest = hashlib.sha256(prev)
+    digest.update(body)
+    raw = digest.digest()
+    return raw, raw.hex()
 
 
 def row(values: Sequence[Any]) -> StoredEvent:
@@ -152,23 +161,11 @@ def pages(db: Sql, after: int = 0, size: int = PAGE) -> Iterator[list[StoredEven
 
 
 def insert(db: Sql, rows: Sequence[StoredEvent]) -> None:
-    db.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", [_values(r) for r in rows])
+    # StoredEvent's fields are COLUMNS, in order (checked below, at import).
+    db.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", list(map(astuple, rows)))
 
 
-def _values(r: StoredEvent) -> tuple[object, ...]:
-    return (
-        r.seq,
-        r.id,
-        r.type,
-        r.channel,
-        r.version,
-        r.occurred_on,
-        r.recorded_at,
-        r.body,
-        r.prev_hash,
-        r.hash,
-        r.writer,
-    )
+assert StoredEvent.__struct_fields__ == tuple(COLUMNS.split(", ")), "StoredEvent's fields must be COLUMNS, in order"
 
 
 def insert_keys(db: Sql, keys: Sequence[tuple[str, IdempotencyKey, list[Receipt]]]) -> None:

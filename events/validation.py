@@ -104,10 +104,12 @@ def _may_hold_forbidden(event: object) -> bool:
         encoded = _JSON.encode(event)
     except (UnicodeEncodeError, msgspec.EncodeError):  # a lone surrogate
         return True
-    return any(marker in encoded for marker in (b"\\", b"\x7f", b"\xef\xbf\xbe", b"\xef\xbf\xbf"))
+    return _MARKERS.search(encoded) is not None
 
 
 _JSON = msgspec.json.Encoder()
+# An escape, DEL, U+FFFE or U+FFFF in UTF-8: one scan of the bytes.
+_MARKERS = re.compile(rb"[\\\x7f]|\xef\xbf[\xbe\xbf]")
 PARTY_FIELDS = ("parties", "by", "against")
 
 

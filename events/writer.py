@@ -197,10 +197,9 @@ class GroupCommitLog:
             else:
                 request.future.set_result(result)
         if appended:
+            info = logger.info  # looked up once: the lazy proxy's attribute lookup is not free per row
             for row in appended:
-                logger.info(
-                    "event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer
-                )
+                info("event.appended", seq=row.seq, id=row.id, type=row.type, channel=row.channel, writer=row.writer)
             self._publish(appended)
 
     def _publish(self, rows: Sequence[StoredEvent]) -> None:

@@ -22,7 +22,7 @@ from diplo.service import logs, tokens
 from diplo.service.interop import candidates as queue
 from diplo.service.interop import exports
 from diplo.service.interop.datasets import DATASETS, DatasetError
-from diplo.service.loading import LoadError, load_file
+from diplo.service.loading import LoadError, load_file, paused_gc
 from diplo.service.loading import export as export_log
 from diplo.service.migrate import migrate as migrate_log
 from diplo.service.runtime import open_projections
@@ -157,9 +157,14 @@ def load(db: Database, files: tuple[Path, ...]) -> None:
                     progress.advance(task, done)
 
                 try:
-                    result = load_file(
-                        log, path, writer="cli", progress=advance, appending=lambda count: _appending(progress, count)
-                    )
+                    with paused_gc():
+                        result = load_file(
+                            log,
+                            path,
+                            writer="cli",
+                            progress=advance,
+                            appending=lambda count: _appending(progress, count),
+                        )
                 except LoadError as error:
                     console.print(f"[red]error[/red] {error} (nothing of this file was loaded)")
                     sys.exit(1)
