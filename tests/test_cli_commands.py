@@ -4,6 +4,7 @@ tests/test_interop.py leave out (serve, migrate between SQLite files, the queue'
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -121,12 +122,19 @@ def test_a_database_of_a_newer_schema_is_refused_with_a_message_not_a_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
 
 
-def test_serve_with_uvicorn_seeds_prints_where_things_are_and_answers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def environment() -> Iterator[None]:
+    """`diplo serve` hands its settings to worker processes in os.environ: put it back as it was."""
+    saved = dict(os.environ)
+    os.environ.pop(WORKER_ENV, None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_serve_with_uvicorn_seeds_prints_where_things_are_and_answers(tmp_path: Path, environment: None) -> None:
     """`diplo serve` in this process (uvicorn; granian's worker is another process): a fresh database
     gets the seeds and an admin token shown once, then the service answers until interrupted."""
-    monkeypatch.delenv(WORKER_ENV, raising=False)  # serve hands its settings to workers through the environment
     port = free_port()
     db = tmp_path / "served.db"
     answers: dict[str, object] = {}
