@@ -154,12 +154,17 @@ def test_serve_with_uvicorn_seeds_prints_where_things_are_and_answers(tmp_path: 
             signal.raise_signal(signal.SIGINT)  # Ctrl-C: uvicorn stops gracefully
 
     env = {"DIPLO_ADMIN_TOKEN": "", "DIPLO_SEED": "1", "DIPLO_LOG_FORMAT": "json"}
+    interrupts: list[int] = []
+    # uvicorn raises the SIGINT it caught again once stopped: caught here, not as pytest's KeyboardInterrupt
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: interrupts.append(signum))
     asker = threading.Thread(target=client)
     asker.start()
     try:
         result = diplo("serve", "--db", db, "--port", port, "--server", "uvicorn", env=env)
     finally:
         asker.join()
+        signal.signal(signal.SIGINT, previous)
+    assert interrupts == [signal.SIGINT]  # stopped by the interrupt, and by nothing else
     assert result.exit_code == 0, result.output
     mmca = answers["mmca"]
     assert isinstance(mmca, dict) and (mmca["status"], mmca["since"]) == ("suspended", "2022-08-05")
