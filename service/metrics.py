@@ -8,11 +8,10 @@ middleware: one label tuple per request, its metric children cached, no Request 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar.plugins.prometheus import PrometheusController
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from prometheus_client import Counter, Gauge, Histogram
 
 APPENDS = Counter("diplo_events_appended_total", "Events appended to the log", ["type"])
@@ -80,29 +79,6 @@ def finished(token: Any, scope: Scope, status: int, seconds: float) -> None:
     duration.observe(seconds)
     if errors is not None:
         errors.inc()
-
-
-def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    """Count each HTTP request and time it (service/logs.py's request middleware does both in one layer)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        token, began, status = started(scope), time.perf_counter(), 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_status)
-        finally:
-            finished(token, scope, status, time.perf_counter() - began)
-
-    return middleware
 
 
 class MetricsController(PrometheusController):

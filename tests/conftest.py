@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pgserver
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import pgserver  # noqa: E402
-
-from diplo.events import SQLiteLog  # noqa: E402
-from diplo.projections import Projections  # noqa: E402
+from diplo.events import SQLiteLog
+from diplo.projections import Projections
 
 
 @pytest.fixture

@@ -5,14 +5,11 @@ Writes docs/board.png, docs/channel.png and docs/changes.png (1400 x 1000 px).
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).parent))
-from live import LiveServer  # noqa: E402
+from live import LiveServer  # run as a script, its own folder is on sys.path
 
 DOCS = Path(__file__).parent.parent / "docs"
 PAGES = {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from conftest import Store
 from factory import established, make
 from hypothesis import HealthCheck, given, settings
@@ -45,7 +47,40 @@ ORDER_FREE_TYPES = (
 # Types that name an earlier event: a commitment, or an imposed measure.
 PLAIN_TYPES = (*ORDER_FREE_TYPES, "commitment_status", "measure_modified", "measure_suspended", "measure_lifted")
 MEASURES = ("us-tariff-fentanyl-chn", "sanction-usa-li-shangfu")
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Examples per property and backend. A PostgreSQL example costs a fresh schema and its migrations
+# (~0.15 s) and a round trip per append, six times a SQLite one: the folds are the same code on both,
+# so PostgreSQL checks fewer in the everyday run; `pytest -m soak` runs SOAK_EXAMPLES on each.
+EXAMPLES = {"sqlite": 40, "postgres": 12}
+SOAK_EXAMPLES = 200
+PROPERTIES: list[Any] = []
+
+
+def on_each_backend(*strategies: st.SearchStrategy) -> Callable[[Callable[..., None]], Callable[[Store], None]]:
+    """A property over the store's backend: ``body(store, *drawn)``, run by hypothesis with the
+    backend's number of examples (``test.run(store, examples)`` for another number)."""
+
+    def decorate(body: Callable[..., None]) -> Callable[[Store], None]:
+        drawn = list(inspect.signature(body).parameters.values())[1:]
+
+        def run(store: Store, examples: int) -> None:
+            def example(*args: Any) -> None:
+                body(store, *args)
+
+            example.__signature__ = inspect.Signature(drawn)  # type: ignore[attr-defined]
+            example.__name__ = example.__qualname__ = body.__name__
+            how = settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+            how(given(*strategies)(example))()
+
+        def test(store: Store) -> None:
+            run(store, EXAMPLES[store.kind])
+
+        test.__name__ = test.__qualname__ = body.__name__
+        test.__doc__ = body.__doc__
+        test.run = run  # type: ignore[attr-defined]
+        PROPERTIES.append(test)
+        return test
+
+    return decorate
 
 
 def day(n: int) -> str:
@@ -221,8 +256,7 @@ def loaded(data: tuple[list, list[int]], store: Store) -> Iterator[tuple[EventLo
         log.close()
 
 
-@SETTINGS
-@given(random_log(), st.lists(st.integers(-2, 75), min_size=1, max_size=8))
+@on_each_backend(random_log(), st.lists(st.integers(-2, 75), min_size=1, max_size=8))
 def test_stored_answers_equal_the_pure_fold(store: Store, data: tuple[list, list[int]], days: list[int]) -> None:
     with loaded(data, store) as (log, projections):
         for n in days:
@@ -240,8 +274,7 @@ def test_stored_answers_equal_the_pure_fold(store: Store, data: tuple[list, list
                 check_periods(measure)
 
 
-@SETTINGS
-@given(random_log())
+@on_each_backend(random_log())
 def test_replay_gives_byte_identical_tables(store: Store, data: tuple[list, list[int]]) -> None:
     with loaded(data, store) as (log, projections):
         incremental = dump(log)
@@ -254,8 +287,7 @@ def test_replay_gives_byte_identical_tables(store: Store, data: tuple[list, list
         assert all(d.only_live == d.only_rebuilt == 0 for d in drift)
 
 
-@SETTINGS
-@given(st.data())
+@on_each_backend(st.data())
 def test_the_answer_does_not_depend_on_recording_order(store: Store, data: st.DataObject) -> None:
     # Distinct days per channel, so valid-time order has no ties for seq to break.
     days = data.draw(st.lists(st.integers(1, 60), min_size=1, max_size=15, unique=True))
@@ -288,8 +320,7 @@ def test_the_answer_does_not_depend_on_recording_order(store: Store, data: st.Da
     assert answers[0] == answers[1]
 
 
-@SETTINGS
-@given(random_log(), st.integers(0, 75), st.integers(0, 60))
+@on_each_backend(random_log(), st.integers(0, 75), st.integers(0, 60))
 def test_known_at_before_a_correction_gives_the_uncorrected_answer(
     store: Store, data: tuple[list, list[int]], as_of_day: int, new_day: int
 ) -> None:
@@ -323,8 +354,7 @@ def test_known_at_before_a_correction_gives_the_uncorrected_answer(
             assert projections.channel_state(channel, as_of) == pure_state(log, channel, as_of)
 
 
-@SETTINGS
-@given(random_log(), st.integers(0, 75))
+@on_each_backend(random_log(), st.integers(0, 75))
 def test_known_at_after_the_last_record_uses_the_stored_answer_and_it_equals_the_fold(
     store: Store, data: tuple[list, list[int]], as_of_day: int
 ) -> None:
@@ -360,8 +390,7 @@ def _no_fold(*args: object) -> Any:
     raise AssertionError("a stored answer folded the log")
 
 
-@SETTINGS
-@given(random_log(), st.lists(st.tuples(st.integers(0, 200), st.integers(-2, 75)), min_size=1, max_size=6))
+@on_each_backend(random_log(), st.lists(st.tuples(st.integers(0, 200), st.integers(-2, 75)), min_size=1, max_size=6))
 def test_stored_answers_at_any_known_at_equal_the_fold_of_what_was_recorded_by_then(
     store: Store, data: tuple[list, list[int]], questions: list[tuple[int, int]]
 ) -> None:
@@ -394,3 +423,9 @@ def test_stored_answers_at_any_known_at_equal_the_fold_of_what_was_recorded_by_t
                 assert replace(listed[channel], successor=None) == replace(
                     pure_state(log, channel, as_of, known_at), successor=None
                 )
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("prop", PROPERTIES, ids=lambda prop: prop.__name__)
+def test_every_property_soak(store: Store, prop: Any) -> None:
+    prop.run(store, SOAK_EXAMPLES)

@@ -15,6 +15,7 @@ import pytest
 from factory import event_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inprocess import InProcess
 from litestar.testing import TestClient
 from live import ADMIN, LiveServer
 
@@ -95,6 +96,14 @@ def test_time_parameters_only_ever_fail_with_a_message(value: str) -> None:
             assert str(error).startswith(("as_of:", "known_at:"))
 
 
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    """The app in this process: what these tests check is the app's answer, not the socket's."""
+    running = InProcess(tmp_path_factory.mktemp("security") / "diplo.db").start()
+    yield running
+    running.stop()
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
@@ -105,20 +114,21 @@ def test_time_parameters_only_ever_fail_with_a_message(value: str) -> None:
     ),
     st.sampled_from(["as_of", "known_at", "channel", "type", "after", "limit", "from", "to"]),
 )
-def test_query_parameters_never_cause_a_server_error(live: LiveServer, value: str, path: str, name: str) -> None:
-    answer = httpx.get(live.url + path, params={name: value}, timeout=10)
+def test_query_parameters_never_cause_a_server_error(app: InProcess, value: str, path: str, name: str) -> None:
+    answer = app.client().get(path, params={name: value})
     assert answer.status_code < 500, (path, name, value, answer.text)
 
 
-def test_sql_meaningful_strings_change_nothing(live: LiveServer) -> None:
-    head = httpx.get(live.url + "/log/head").json()
+def test_sql_meaningful_strings_change_nothing(app: InProcess) -> None:
+    client = app.client()
+    head = client.get("/log/head").json()
     nasty = ["'; DROP TABLE events; --", "1 OR 1=1", '" OR ""="', "us-cn-mmca' --", "%", "_", "\\", "\x00"]
     for value in nasty:
         for path in ("/channels", "/events", "/sanctions"):
             for name in ("as_of", "known_at", "channel", "type", "from"):
-                assert httpx.get(live.url + path, params={name: value}).status_code < 500
-        assert httpx.get(f"{live.url}/channels/{quote(value, safe='')}").status_code in (400, 404)
-    assert httpx.get(live.url + "/log/head").json() == head
+                assert client.get(path, params={name: value}).status_code < 500
+        assert client.get(f"/channels/{quote(value, safe='')}").status_code in (400, 404)
+    assert client.get("/log/head").json() == head
 
 
 def test_a_slow_client_cannot_hold_the_writer(live: LiveServer) -> None:
@@ -140,9 +150,9 @@ def test_a_slow_client_cannot_hold_the_writer(live: LiveServer) -> None:
         slow.close()
 
 
-def test_tokens_are_stored_only_as_hashes(live: LiveServer) -> None:
-    secret = live.token("writer", "hash-check")
-    conn = sqlite3.connect(live.db)
+def test_tokens_are_stored_only_as_hashes(app: InProcess) -> None:
+    secret = app.token("writer", "hash-check")
+    conn = sqlite3.connect(app.db)
     try:
         rows = conn.execute("SELECT name, role, token_hash FROM tokens").fetchall()
         dump = "\n".join(conn.iterdump())
@@ -152,25 +162,23 @@ def test_tokens_are_stored_only_as_hashes(live: LiveServer) -> None:
     assert secret not in dump and ADMIN not in dump
 
 
-def test_cors_is_off_by_default(live: LiveServer) -> None:
-    answer = httpx.options(
-        live.url + "/channels", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+def test_cors_is_off_by_default(app: InProcess) -> None:
+    answer = app.client().request(
+        "OPTIONS", "/channels", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in answer.headers
-    plain = httpx.get(live.url + "/channels", headers={"Origin": "https://evil.example"})
+    plain = app.client().get("/channels", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in plain.headers
     assert plain.headers["x-content-type-options"] == "nosniff"
 
 
 def test_cors_can_be_configured(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path / "cors.db", env={"DIPLO_CORS_ORIGINS": "https://newsroom.example"}).start()
-    try:
-        answer = httpx.get(server.url + "/channels", headers={"Origin": "https://newsroom.example"})
+    environ = {"DIPLO_DB": str(tmp_path / "cors.db"), "DIPLO_CORS_ORIGINS": "https://newsroom.example"}
+    with TestClient(create_app(Settings.from_env(environ))) as client:
+        answer = client.get("/channels", headers={"Origin": "https://newsroom.example"})
         assert answer.headers["access-control-allow-origin"] == "https://newsroom.example"
-        other = httpx.get(server.url + "/channels", headers={"Origin": "https://evil.example"})
+        other = client.get("/channels", headers={"Origin": "https://evil.example"})
         assert other.headers.get("access-control-allow-origin") != "https://evil.example"
-    finally:
-        server.stop()
 
 
 def test_repeated_bad_tokens_are_slowed_and_logged(tmp_path: Path) -> None:
@@ -236,8 +244,8 @@ def test_a_missing_scheme_does_not_count_toward_the_brake(app_client: TestClient
 
 
 @pytest.mark.parametrize("path", ["/admin/replay", "/admin/verify"])
-def test_admin_routes_need_an_admin_token_in_every_combination(live: LiveServer, path: str) -> None:
-    writer = live.token("writer", f"w-{path.rsplit('/', 1)[-1]}")
+def test_admin_routes_need_an_admin_token_in_every_combination(app: InProcess, path: str) -> None:
+    writer = app.token("writer", f"w-{path.rsplit('/', 1)[-1]}")
     attempts = [
         {},
         {"Authorization": "Bearer"},
@@ -248,5 +256,5 @@ def test_admin_routes_need_an_admin_token_in_every_combination(live: LiveServer,
         {"X-Api-Key": ADMIN},
     ]
     for headers in attempts:
-        assert httpx.post(live.url + path, headers=headers).status_code in (401, 403), headers
-    assert httpx.post(live.url + path, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 200
+        assert app.client().post(path, headers=headers).status_code in (401, 403), headers
+    assert app.client().post(path, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 200
