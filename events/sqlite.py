@@ -12,7 +12,7 @@ import datetime as dt
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import structlog
@@ -22,11 +22,12 @@ from diplo.events import clock, store
 from diplo.events.errors import LogError, Unavailable
 from diplo.events.log import Head, IdempotencyKey, StoredEvent, Verification
 from diplo.events.placement import KEY_LIFETIME, Known, Request
+from diplo.events.reads import read_rows
 from diplo.events.schema import migrate
 from diplo.events.store import COLUMNS, Sql, chain_hash
 from diplo.events.writer import MAX_GROUP, GroupCommitLog
 
-__all__ = ["COLUMNS", "MAX_GROUP", "IdempotencyKey", "SQLiteLog", "chain_hash", "connect", "read_rows"]
+__all__ = ["COLUMNS", "MAX_GROUP", "IdempotencyKey", "SQLiteLog", "chain_hash", "connect"]
 
 logger = structlog.get_logger("diplo.log")
 
@@ -198,98 +199,3 @@ class SQLiteLog(GroupCommitLog):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
-
-
-# -- reads for the projections (SQLite connections) --------------------------------------------
-
-
-def read_rows(
-    conn: sqlite3.Connection,
-    *,
-    after: int = 0,
-    limit: int | None = None,
-    channel: str | None = None,
-    type: str | None = None,
-    valid_from: str | None = None,
-    valid_to: str | None = None,
-    recorded_by: str | None = None,
-    order: str = "seq",
-) -> Iterator[StoredEvent]:
-    """Rows matching the filters; ``order`` is 'seq' or 'valid' ((occurred_on, seq))."""
-    sql, params = store.select(
-        after=after,
-        limit=limit,
-        channel=channel,
-        type=type,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        recorded_by=recorded_by,
-        order=order,
-    )
-    for values in conn.execute(sql, params):
-        yield _row(values)
-
-
-def read_channel_types(conn: sqlite3.Connection, channel: str, types: Sequence[str]) -> list[StoredEvent]:
-    marks = ",".join("?" * len(types))
-    return [
-        _row(v)
-        for v in conn.execute(
-            f"SELECT {COLUMNS} FROM events WHERE channel = ? AND type IN ({marks}) ORDER BY seq", (channel, *types)
-        )
-    ]
-
-
-def read_types(conn: sqlite3.Connection, types: Sequence[str]) -> list[StoredEvent]:
-    marks = ",".join("?" * len(types))
-    return [
-        _row(v)
-        for v in conn.execute(f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) ORDER BY seq", tuple(types))
-    ]
-
-
-def stream_by_channel(conn: sqlite3.Connection) -> Iterator[StoredEvent]:
-    """The whole log grouped by channel, in valid-time order within each channel."""
-    cursor = conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY channel, occurred_on, seq")
-    while chunk := cursor.fetchmany(5_000):
-        for values in chunk:
-            yield _row(values)
-
-
-def stream_types(conn: sqlite3.Connection, types: Sequence[str]) -> Iterator[StoredEvent]:
-    """Every event of these types in valid-time order (occurred_on, seq), streamed."""
-    marks = ",".join("?" * len(types))
-    cursor = conn.execute(
-        f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) ORDER BY occurred_on, seq", tuple(types)
-    )
-    while chunk := cursor.fetchmany(5_000):
-        for values in chunk:
-            yield _row(values)
-
-
-def last_recorded_at(conn: sqlite3.Connection, channel: str | None = None) -> str | None:
-    """When the channel's newest event (or the log's, for None) was recorded; one index seek."""
-    if channel is None:
-        rows = conn.execute("SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1").fetchall()
-    else:
-        rows = conn.execute(
-            "SELECT recorded_at FROM events WHERE channel = ? ORDER BY version DESC LIMIT 1", (channel,)
-        ).fetchall()
-    return rows[0][0] if rows else None
-
-
-def stream_version(conn: sqlite3.Connection, channel: str, known_at: str | None = None) -> int:
-    """The channel stream's version: how many of its events were recorded (by ``known_at``)."""
-    if known_at is None:
-        row = conn.execute("SELECT max(version) FROM events WHERE channel = ?", (channel,)).fetchone()
-    else:
-        # Versions grow with recorded_at within a channel: walk down from the newest.
-        row = conn.execute(
-            "SELECT version FROM events WHERE channel = ? AND recorded_at <= ? ORDER BY version DESC LIMIT 1",
-            (channel, known_at),
-        ).fetchone()
-    return row[0] or 0 if row else 0
-
-
-def head_seq(conn: sqlite3.Connection) -> int:
-    return store.head_row(Sql(conn))[0]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from diplo.events.postgres import PostgresLog
-from diplo.events.sqlite import read_rows
+from diplo.events.reads import read_rows
 from diplo.projections import replay, tables
 from diplo.projections.queries import Projections
 from diplo.projections.replay import Drift, Progress, ReplayStats  # by name: the method ``replay`` hides the module

@@ -14,7 +14,7 @@ from msgspec.structs import replace
 
 from diplo.events.catalog import Event, type_of
 from diplo.events.log import EventLog, StoredEvent
-from diplo.events.sqlite import read_channel_types, read_rows, read_types, stream_version
+from diplo.events.reads import read_channel_types, read_rows, read_types, stream_version
 from diplo.projections import replay as rebuilding  # by another name: the method ``replay`` hides the module
 from diplo.projections import tables
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by, target_of

@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 import msgspec
 
-from diplo.events.sqlite import connect, head_seq
+from diplo.events.reads import head_seq
+from diplo.events.sqlite import connect
 from diplo.projections.tables import (
     CHUNK,
     PROJECTION_TABLES,

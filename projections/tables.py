@@ -35,7 +35,7 @@ import msgspec
 
 from diplo.events.catalog import ChannelEstablished, EventCorrected, type_of
 from diplo.events.log import StoredEvent
-from diplo.events.sqlite import read_types
+from diplo.events.reads import read_types
 from diplo.events.store import COLUMNS
 from diplo.events.store import row as store_row
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order, target_of

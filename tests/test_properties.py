@@ -17,7 +17,7 @@ from msgspec.structs import replace
 
 from diplo.events import EventLog
 from diplo.events.backends import open_log
-from diplo.events.sqlite import read_rows, stream_version
+from diplo.events.reads import read_rows, stream_version
 from diplo.projections import Projections, fold
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
 from diplo.projections.measures import Measure
