@@ -94,9 +94,7 @@ def reference(log: EventLog, as_of: dt.date | None, known_at: str) -> dict[str, 
         "sanctions": in_force(fold_sanctions(effective(log, SANCTION_TYPES, known_at)), as_of),
         "measures": on_day(fold_measures(measures, pure_parties(log, known_at)), day_asked),
         "commitments": fold_commitments(commitments, as_of),
-        "by_channel": {
-            c: fold_commitments([e for e in commitments if e.event.channel == c], as_of) for c in CHANNELS
-        },
+        "by_channel": {c: fold_commitments([e for e in commitments if e.event.channel == c], as_of) for c in CHANNELS},
     }
 
 
