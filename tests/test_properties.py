@@ -199,7 +199,7 @@ def check_periods(measure: Measure) -> None:
 def dump(log: EventLog) -> dict[str, list]:
     conn = log.reader()
     return {
-        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall()
+        t: sorted((tuple(r) for r in conn.execute(f"SELECT * FROM {t}").fetchall()), key=repr)
         for t in PROJECTION_TABLES
     }
 
