@@ -15,9 +15,18 @@ A row also carries the month's marks up to it (counts per kind of meetings, cont
 measure events in its calendar month, with the first of each), so a month's marks are one seek too, and
 ``changed`` flags where the status changed (a partial index gives the timeline).
 
-``channel_heads`` holds each channel's latest state; ``sanction_intervals`` the (current) sanctions register;
-``lineage`` every (predecessor, channel) pair an establishment or a correction ever named in ``succeeds``
-(the candidates a successor is looked for among: each is then asked its state at the time in question).
+``channel_heads`` holds each channel's latest state; ``lineage`` every (predecessor, channel) pair an
+establishment or a correction ever named in ``succeeds`` (the candidates a successor is looked for among: each
+is then asked its state at the time in question).
+
+``register_items`` keeps the registers the same way: one item per sanction chain (target, by), measure key or
+commitment, folded over all valid time (projections/registers.py), in versions with ``[recorded_from,
+recorded_to)``. An event of an item (or an amendment of one) closes the item's live version when it changes
+the item's body and records the new one from its seq; an item left with no event gets an empty body, so every
+item keeps exactly one live row. A register at (as_of, known_at) is the seek for the known_at's seq, then for
+each item (its live row, from a partial index) one seek to its version recorded by then, read on the day:
+work in proportion to the register, never to the log. ``known_at`` is thus read one way, the seq seek, for
+channels and registers alike.
 """
 
 from __future__ import annotations
@@ -132,9 +141,8 @@ def meta(conn: sqlite3.Connection) -> tuple[int, int, str, int] | None:
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def set_meta(conn: sqlite3.Connection, checkpoint: int, sanctions_key: str | None = None) -> None:
-    current = meta(conn)
-    key = sanctions_key if sanctions_key is not None else (current[2] if current else "")
+def set_meta(conn: sqlite3.Connection, checkpoint: int) -> None:
+    key = ""  # the column of a sanctions key kept before the registers had transaction time; no longer read
     conn.execute(
         "INSERT INTO projection_meta (name, version, checkpoint, sanctions_key, layout) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(name) DO UPDATE SET version=excluded.version, checkpoint=excluded.checkpoint,"
@@ -283,7 +291,7 @@ class Maintainer:
     channel's head is folded onto the head in memory; any other (back-dated, or an amendment) refolds the
     channel from the earliest day it may change and closes only the rows whose content changed.
 
-    It remembers the channel heads and the sanctions key it wrote, which stay true exactly as long as
+    It remembers the channel heads and the register items it wrote, which stay true exactly as long as
     the next rows it sees follow on from the last ones (no other process wrote, nothing rolled back).
     """
 
