@@ -52,6 +52,8 @@ class ServerProjections(Projections):
         for table in tables.PROJECTION_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
+        for table in tables.RETIRED_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
         tables.create_indexes(conn)  # named as the live ones, so built once the old tables are gone
         tables.set_meta(conn, stats.checkpoint)
         self.maintainer.forget()

@@ -21,6 +21,7 @@ from diplo.events.sqlite import connect, head_seq
 from diplo.projections.tables import (
     CHUNK,
     PROJECTION_TABLES,
+    RETIRED_TABLES,
     Background,
     Maintainer,
     create_indexes,
@@ -100,6 +101,8 @@ def rebuild_and_swap(conn: sqlite3.Connection, progress: Progress | None = None)
     for table in PROJECTION_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
+    for table in RETIRED_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     create_indexes(conn)
     set_meta(conn, stats.checkpoint)
     return stats

@@ -59,6 +59,7 @@ PROJECTION_VERSION = 7
 LAYOUT = 7
 NAME = "channels"
 PROJECTION_TABLES = ("channel_history", "channel_heads", "register_items", "lineage")
+RETIRED_TABLES = ("sanction_intervals", "measure_register")  # the registers before register_items: dropped on swap
 HISTORY = "channel, occurred_on, seq, recorded_from, recorded_to, status, changed, marks, state"
 TOMBSTONE_DAY = "0000-01-01"  # the head row of a channel whose every event was retracted
 MARKS_ENCODER = msgspec.json.Encoder(order="sorted")
