@@ -44,21 +44,20 @@ import msgspec
 
 from diplo.events.catalog import ChannelEstablished, EventCorrected, type_of
 from diplo.events.log import StoredEvent
-from diplo.events.sqlite import read_types
 from diplo.events.store import COLUMNS
 from diplo.events.store import row as store_row
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order, target_of
 from diplo.projections.marks import MARK_KINDS, month_index, month_start
-from diplo.projections.registers import DECODERS, REGISTER_TYPES, REGISTERS_OF, Item, advance, fold_items, items_of
+from diplo.projections.registers import DECODERS, MEASURES, REGISTER_TYPES, REGISTERS_OF, Item, advance, items_of
 from diplo.projections.registers import ENCODER as ITEM_ENCODER
 from diplo.projections.state import LEAN_DECODER, ChannelState, fold, pack_state, unpack_state
 
 # Bump when the fold changes: start-up then rebuilds from the log (serving the old tables meanwhile
 # if LAYOUT, the tables' shape, is unchanged). Bump LAYOUT too when the columns change.
 PROJECTION_VERSION = 7
-LAYOUT = 7
+LAYOUT = 8
 NAME = "channels"
-PROJECTION_TABLES = ("channel_history", "channel_heads", "register_items", "lineage")
+PROJECTION_TABLES = ("channel_history", "channel_heads", "register_items", "register_events", "lineage")
 RETIRED_TABLES = ("sanction_intervals", "measure_register")  # the registers before register_items: dropped on swap
 HISTORY = "channel, occurred_on, seq, recorded_from, recorded_to, status, changed, marks, state"
 TOMBSTONE_DAY = "0000-01-01"  # the head row of a channel whose every event was retracted
@@ -85,6 +84,10 @@ def create_tables(conn: sqlite3.Connection, suffix: str = "", indexes: bool = Tr
             channel TEXT NOT NULL, body BLOB NOT NULL,
             PRIMARY KEY (register, item, recorded_from)
         ) STRICT, WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS register_events{suffix} (
+            register TEXT NOT NULL, item TEXT NOT NULL, seq INTEGER NOT NULL, channel TEXT NOT NULL,
+            PRIMARY KEY (register, item, seq)
+        ) STRICT, WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS lineage{suffix} (
             predecessor TEXT NOT NULL, channel TEXT NOT NULL, PRIMARY KEY (predecessor, channel)
         ) STRICT, WITHOUT ROWID;
@@ -106,7 +109,10 @@ def layout_of(conn: sqlite3.Connection, suffix: str = "") -> int:
     """The layout of the history table present (0 if it is of a layout before transaction time was kept)."""
     columns = columns_of(conn, f"channel_history{suffix}")
     heads = columns_of(conn, f"channel_heads{suffix}")
-    register = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"register_items{suffix}",)).fetchone()
+    register = all(
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{table}{suffix}",)).fetchone()
+        for table in ("register_items", "register_events")
+    )
     return LAYOUT if "recorded_from" in columns and "marks" in columns and "version" in heads and register else 0
 
 
@@ -129,6 +135,8 @@ def create_indexes(conn: sqlite3.Connection, suffix: str = "") -> None:
         f"CREATE INDEX IF NOT EXISTS register_items_live ON register_items{suffix}"
         " (register, channel, item) WHERE recorded_to IS NULL"
     )
+    conn.execute(f"CREATE INDEX IF NOT EXISTS register_events_seq ON register_events{suffix} (seq)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS register_events_channel ON register_events{suffix} (channel, register)")
 
 
 def meta(conn: sqlite3.Connection) -> tuple[int, int, str, int] | None:
@@ -308,6 +316,13 @@ class Maintainer:
         # (register, item) -> its live version (None: no such item); complete: every item of the register is here
         self.items: dict[tuple[str, str], Live | None] = {}
         self.complete = set(REGISTER_TYPES) if self.suffix else set()  # a rebuild starts from empty tables
+        # A rebuild keeps the items' events and the amendments in memory (its tables have no indexes yet).
+        self.memory = bool(self.suffix)
+        self.members: dict[tuple[str, str], set[int]] = {}
+        self.of_seq: dict[int, set[tuple[str, str]]] = {}
+        self.by_channel: dict[str, set[str]] = {}
+        self.amendment_rows: list[StoredEvent] = []
+        self.collected: Amendments | None = None
         self.register_writes = RegisterWrites(self.suffix)
 
     def __call__(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
@@ -375,40 +390,123 @@ class Maintainer:
     def registers(self, conn: sqlite3.Connection, row: StoredEvent, writes: Writes) -> None:
         """The register items event ``row`` changes, as known once it is recorded (after its channel's rows,
         whose head gives the parties of an upcast sanction): an event later in valid time than every event of
-        its item is folded onto the item; a back-dated one, or an amendment of a register event (or of a
-        channel's establishment: its parties), refolds the register from its events as amended now."""
+        its item is folded onto the item; a back-dated one refolds its item from the item's events
+        (``register_events``), as amended now. An amendment of a register event refolds the items its target
+        belonged to and belongs to now (a correction may move it); one of a channel's establishment (its
+        parties), like an establishment itself, refolds the measures with an event of the channel."""
         if row.type in AMENDMENT_TYPES:
-            target = _amended_root(conn, row)
-            for register in REGISTERS_OF.get(target, ()):
-                self.refold_register(conn, register, row.seq, writes)
+            self.amended(conn, row, writes)
             return
-        if row.type not in REGISTERS_OF or row.type == "channel_established":
+        if row.type == "channel_established":
+            self.refold_channel(conn, row.channel, row.seq, writes)
+            return
+        if row.type not in REGISTERS_OF:
             return
         item = Effective(event=row.event(), seq=row.seq, version=row.version, id=row.id)
         for register, key, channel in items_of(item):
+            self._member(conn, register, key, row.seq, row.channel)
             live = self._live(conn, register, key)
             body = live.body if live is not None else None
             if body is not None and item.event.occurred_on < body.last:
-                self.refold_register(conn, register, row.seq, writes)
+                writes.flush(conn)
+                self.refold_item(conn, register, key, row.seq)
                 continue
             body = advance(register, body, item, self._parties(conn))
             self._version(conn, register, key, channel, body, row.seq)
 
-    def refold_register(self, conn: sqlite3.Connection, register: str, seq: int, writes: Writes) -> None:
-        """Every item of the register from its events recorded by ``seq``, as amended then; a new version of
-        each whose body changed (an item left with no event gets an empty one)."""
+    def amended(self, conn: sqlite3.Connection, row: StoredEvent, writes: Writes) -> None:
+        if self.memory:
+            self.amendment_rows.append(row)
+            self.collected = None
         writes.flush(conn)  # a rebuild's writer thread idle: the connection reads the log
-        types = REGISTER_TYPES[register]
-        rows = [r for r in read_types(conn, (*types, *AMENDMENT_TYPES)) if r.seq <= seq]
-        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-        effective = effective_in_valid_order((r for r in rows if r.type in types), amendments)
-        folded = fold_items(register, effective, self._parties(conn))
-        self._load_register(conn, register)
-        known = {key for (found, key), live in self.items.items() if found == register and live is not None}
-        for key in sorted(known | set(folded)):
-            body, channel = folded.get(key, (None, ""))
-            live = self.items.get((register, key))
-            self._version(conn, register, key, live.channel if live is not None else channel, body, seq)
+        root = _amended_root(conn, row)
+        if root is None or root.type not in REGISTERS_OF:
+            return
+        if root.type == "channel_established":
+            self.refold_channel(conn, root.channel, row.seq, writes)
+            return
+        touched = set(self._items_of_seq(conn, root.seq))
+        now = self._amendments(conn, row.seq).apply(root)
+        if now is not None:
+            for register, key, _ in items_of(now):
+                self._member(conn, register, key, root.seq, root.channel)
+                touched.add((register, key))
+        for register, key in sorted(touched):
+            self.refold_item(conn, register, key, row.seq)
+
+    def refold_channel(self, conn: sqlite3.Connection, channel: str, seq: int, writes: Writes) -> None:
+        """The measures with an event of ``channel`` (an upcast sanction's ``against`` is its parties)."""
+        if self.memory:
+            keys = sorted(self.by_channel.get(channel, ()))
+        else:
+            found = conn.execute(
+                f"SELECT DISTINCT item FROM register_events{self.suffix} WHERE channel = ? AND register = ?",
+                (channel, MEASURES),
+            )
+            keys = sorted(k for (k,) in found)
+        if keys:
+            writes.flush(conn)
+        for key in keys:
+            self.refold_item(conn, MEASURES, key, seq)
+
+    def refold_item(self, conn: sqlite3.Connection, register: str, key: str, seq: int) -> None:
+        """One item from its events recorded by ``seq``, as amended then; a new version if its body changed
+        (an item left with no event gets an empty one)."""
+        seqs = sorted(self._members_of(conn, register, key))
+        rows: list[StoredEvent] = []
+        for start in range(0, len(seqs), 500):
+            part = seqs[start : start + 500]
+            marks = ",".join("?" * len(part))
+            cursor = conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq IN ({marks})", part)
+            rows.extend(store_row(v) for v in cursor)
+        parties = self._parties(conn)
+        body: Item | None = None
+        channel = ""
+        for event in effective_in_valid_order((r for r in rows if r.seq <= seq), self._amendments(conn, seq)):
+            for found, found_key, found_channel in items_of(event):
+                if found == register and found_key == key:
+                    body = advance(register, body, event, parties)
+                    channel = found_channel
+        live = self._live(conn, register, key)
+        self._version(conn, register, key, live.channel if live is not None else channel, body, seq)
+
+    def _amendments(self, conn: sqlite3.Connection, seq: int) -> Amendments:
+        """The corrections and retractions recorded by ``seq`` (every one the maintainer has seen, in a rebuild)."""
+        if self.memory:
+            if self.collected is None:
+                self.collected = Amendments.collect(self.amendment_rows)
+            return self.collected
+        marks = ",".join("?" * len(AMENDMENT_TYPES))
+        found = conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) AND seq <= ?", (*AMENDMENT_TYPES, seq)
+        )
+        return Amendments.collect(store_row(v) for v in found)
+
+    def _member(self, conn: sqlite3.Connection, register: str, key: str, seq: int, channel: str) -> None:
+        """Event ``seq`` belongs (or once belonged) to the item: its refold reads it."""
+        if self.memory:
+            members = self.members.setdefault((register, key), set())
+            if seq in members:
+                return
+            members.add(seq)
+            self.of_seq.setdefault(seq, set()).add((register, key))
+            if register == MEASURES:
+                self.by_channel.setdefault(channel, set()).add(key)
+        self.register_writes.member(conn, register, key, seq, channel)
+
+    def _members_of(self, conn: sqlite3.Connection, register: str, key: str) -> Iterable[int]:
+        if self.memory:
+            return self.members.get((register, key), ())
+        found = conn.execute(
+            f"SELECT seq FROM register_events{self.suffix} WHERE register = ? AND item = ?", (register, key)
+        )
+        return [s for (s,) in found]
+
+    def _items_of_seq(self, conn: sqlite3.Connection, seq: int) -> Iterable[tuple[str, str]]:
+        if self.memory:
+            return self.of_seq.get(seq, ())
+        found = conn.execute(f"SELECT register, item FROM register_events{self.suffix} WHERE seq = ?", (seq,))
+        return [(r, k) for r, k in found]
 
     def _parties(self, conn: sqlite3.Connection) -> Callable[[str], list[str]]:
         def parties(channel: str) -> list[str]:
@@ -669,16 +767,17 @@ def _row(seq: int, event_id: str, kind: str, channel: str, version: int, occurre
     )
 
 
-def _amended_root(conn: sqlite3.Connection, amendment: StoredEvent) -> str:
-    """The type of the event an amendment changes, through a retracted correction to what it corrected."""
+def _amended_root(conn: sqlite3.Connection, amendment: StoredEvent) -> StoredEvent | None:
+    """The event an amendment changes, through a retracted correction to what it corrected."""
     target = target_of(amendment)
     while True:
-        found = conn.execute("SELECT type, body FROM events WHERE id = ?", (target,)).fetchone()
+        found = conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (target,)).fetchone()
         if found is None:
-            return ""
-        if found[0] not in AMENDMENT_TYPES:
-            return str(found[0])
-        target = target_of(_row(0, target, found[0], "", 0, "", bytes(found[1])))
+            return None
+        row = store_row(found)
+        if row.type not in AMENDMENT_TYPES:
+            return row
+        target = target_of(row)
 
 
 class RegisterWrites:
@@ -689,6 +788,12 @@ class RegisterWrites:
         self.suffix = suffix
         self.inserts: dict[tuple[str, str, int], list] = {}
         self.closings: list[tuple] = []
+        self.members: list[tuple] = []
+
+    def member(self, conn: sqlite3.Connection, register: str, key: str, seq: int, channel: str) -> None:
+        self.members.append((register, key, seq, channel))
+        if not self.suffix:
+            self.flush(conn)
 
     def insert(self, conn: sqlite3.Connection, register: str, key: str, seq: int, channel: str, data: bytes) -> None:
         self.inserts[(register, key, seq)] = [register, key, seq, None, channel, data]
@@ -720,7 +825,15 @@ class RegisterWrites:
                     [tuple(v) for v in self.inserts.values()],
                 )
             )
-        self.closings, self.inserts = [], {}
+        if self.members:
+            statements.append(
+                (
+                    f"INSERT INTO register_events{self.suffix} (register, item, seq, channel) VALUES (?,?,?,?)"
+                    " ON CONFLICT DO NOTHING",
+                    self.members,
+                )
+            )
+        self.closings, self.inserts, self.members = [], {}, []
         return statements
 
     def flush(self, conn: sqlite3.Connection) -> None:
