@@ -135,7 +135,6 @@ def create_indexes(conn: sqlite3.Connection, suffix: str = "") -> None:
         f"CREATE INDEX IF NOT EXISTS register_items_live ON register_items{suffix}"
         " (register, channel, item) WHERE recorded_to IS NULL"
     )
-    conn.execute(f"CREATE INDEX IF NOT EXISTS register_events_seq ON register_events{suffix} (seq)")
     conn.execute(f"CREATE INDEX IF NOT EXISTS register_events_channel ON register_events{suffix} (channel, register)")
 
 
@@ -319,10 +318,10 @@ class Maintainer:
         # A rebuild keeps the items' events and the amendments in memory (its tables have no indexes yet).
         self.memory = bool(self.suffix)
         self.members: dict[tuple[str, str], set[int]] = {}
-        self.of_seq: dict[int, set[tuple[str, str]]] = {}
         self.by_channel: dict[str, set[str]] = {}
         self.amendment_rows: list[StoredEvent] = []
         self.collected: Amendments | None = None
+        self.parties: tuple[sqlite3.Connection, Callable[[str], list[str]]] | None = None
         self.register_writes = RegisterWrites(self.suffix)
 
     def __call__(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
@@ -415,22 +414,25 @@ class Maintainer:
             self._version(conn, register, key, channel, body, row.seq)
 
     def amended(self, conn: sqlite3.Connection, row: StoredEvent, writes: Writes) -> None:
+        writes.flush(conn)  # a rebuild's writer thread idle: the connection reads the log
+        before = self._amendments(conn, row.seq - 1)
         if self.memory:
             self.amendment_rows.append(row)
             self.collected = None
-        writes.flush(conn)  # a rebuild's writer thread idle: the connection reads the log
         root = _amended_root(conn, row)
         if root is None or root.type not in REGISTERS_OF:
             return
         if root.type == "channel_established":
             self.refold_channel(conn, root.channel, row.seq, writes)
             return
-        touched = set(self._items_of_seq(conn, root.seq))
-        now = self._amendments(conn, row.seq).apply(root)
-        if now is not None:
-            for register, key, _ in items_of(now):
-                self._member(conn, register, key, root.seq, root.channel)
-                touched.add((register, key))
+        # The items the target is in, as amended before and now (every earlier move refolded the items it left).
+        touched: set[tuple[str, str]] = set()
+        was, now = before.apply(root), self._amendments(conn, row.seq).apply(root)
+        for item in (was, now):
+            if item is not None:
+                for register, key, _ in items_of(item):
+                    self._member(conn, register, key, root.seq, root.channel)
+                    touched.add((register, key))
         for register, key in sorted(touched):
             self.refold_item(conn, register, key, row.seq)
 
@@ -489,7 +491,6 @@ class Maintainer:
             if seq in members:
                 return
             members.add(seq)
-            self.of_seq.setdefault(seq, set()).add((register, key))
             if register == MEASURES:
                 self.by_channel.setdefault(channel, set()).add(key)
         self.register_writes.member(conn, register, key, seq, channel)
@@ -502,17 +503,15 @@ class Maintainer:
         )
         return [s for (s,) in found]
 
-    def _items_of_seq(self, conn: sqlite3.Connection, seq: int) -> Iterable[tuple[str, str]]:
-        if self.memory:
-            return self.of_seq.get(seq, ())
-        found = conn.execute(f"SELECT register, item FROM register_events{self.suffix} WHERE seq = ?", (seq,))
-        return [(r, k) for r, k in found]
-
     def _parties(self, conn: sqlite3.Connection) -> Callable[[str], list[str]]:
+        if self.parties is not None and self.parties[0] is conn:
+            return self.parties[1]
+
         def parties(channel: str) -> list[str]:
             head = self._head(conn, channel)[0]
             return list(head.state.parties) if head is not None and head.state.established_on else []
 
+        self.parties = (conn, parties)
         return parties
 
     def _live(self, conn: sqlite3.Connection, register: str, key: str) -> Live | None:
