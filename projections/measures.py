@@ -38,7 +38,7 @@ MEASURE_TYPES = (
 )
 MeasureStatus = Literal["in_force", "suspended", "lifted", "expired"]
 Parties = Callable[[str], list[str]]  # a channel's parties, for the ``against`` of an upcast sanction
-_sanction_key = functools.lru_cache(maxsize=4096)(sanction_measure_key)  # a pure function of (by, target)
+sanction_measure = functools.lru_cache(maxsize=4096)(sanction_measure_key)  # a pure function of (by, target)
 
 
 class Terms(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,7 +101,7 @@ def upcast(event: Event, parties: Parties) -> Event:
     if isinstance(event, SanctionApplied):
         return MeasureImposed(
             **common,
-            measure=_sanction_key(event.by, event.target),
+            measure=sanction_measure(event.by, event.target),
             kind="sanction",
             by=event.by,
             against=[p for p in parties(event.channel) if p != event.by],
@@ -111,7 +111,7 @@ def upcast(event: Event, parties: Parties) -> Event:
     if isinstance(event, SanctionLifted):
         return MeasureLifted(
             **common,
-            measure=_sanction_key(event.by, event.target),
+            measure=sanction_measure(event.by, event.target),
         )
     return event
 

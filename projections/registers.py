@@ -33,6 +33,7 @@ from diplo.projections.measures import (
     advance_measures,
     history_on,
     measure_key,
+    sanction_measure,
 )
 from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, in_force
 
@@ -85,7 +86,7 @@ def items_of(item: Effective) -> list[tuple[str, str, str]]:
     event = item.event
     if isinstance(event, SanctionApplied | SanctionLifted):
         key = msgspec.json.encode([event.target, event.by]).decode()
-        return [(SANCTIONS, key, ""), (MEASURES, measure_key(event, _no_parties), "")]
+        return [(SANCTIONS, key, ""), (MEASURES, sanction_measure(event.by, event.target), "")]
     if isinstance(event, CommitmentMade):
         return [(COMMITMENTS, item.id, event.channel)]
     if isinstance(event, CommitmentStatus):
