@@ -23,10 +23,12 @@ is then asked its state at the time in question).
 commitment, folded over all valid time (projections/registers.py), in versions with ``[recorded_from,
 recorded_to)``. An event of an item (or an amendment of one) closes the item's live version when it changes
 the item's body and records the new one from its seq; an item left with no event gets an empty body, so every
-item keeps exactly one live row. A register at (as_of, known_at) is the seek for the known_at's seq, then for
-each item (its live row, from a partial index) one seek to its version recorded by then, read on the day:
-work in proportion to the register, never to the log. ``known_at`` is thus read one way, the seq seek, for
-channels and registers alike.
+item keeps exactly one live row. ``register_events`` lists every (register, item, seq) an event belongs to or
+once belonged to (before a correction moved it), so a back-dated event or an amendment refolds only the items
+it touches, from their events read by seq, never the whole register. A register at (as_of, known_at) is the
+seek for the known_at's seq, then for each item (its live row, from a partial index) one seek to its version
+recorded by then, read on the day: work in proportion to the register, never to the log. ``known_at`` is thus
+read one way, the seq seek, for channels and registers alike.
 """
 
 from __future__ import annotations
