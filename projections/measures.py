@@ -8,6 +8,7 @@ The log keeps them as they were recorded.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -37,6 +38,7 @@ MEASURE_TYPES = (
 )
 MeasureStatus = Literal["in_force", "suspended", "lifted", "expired"]
 Parties = Callable[[str], list[str]]  # a channel's parties, for the ``against`` of an upcast sanction
+sanction_measure = functools.lru_cache(maxsize=4096)(sanction_measure_key)  # a pure function of (by, target)
 
 
 class Terms(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,7 +101,7 @@ def upcast(event: Event, parties: Parties) -> Event:
     if isinstance(event, SanctionApplied):
         return MeasureImposed(
             **common,
-            measure=sanction_measure_key(event.by, event.target),
+            measure=sanction_measure(event.by, event.target),
             kind="sanction",
             by=event.by,
             against=[p for p in parties(event.channel) if p != event.by],
@@ -109,7 +111,7 @@ def upcast(event: Event, parties: Parties) -> Event:
     if isinstance(event, SanctionLifted):
         return MeasureLifted(
             **common,
-            measure=sanction_measure_key(event.by, event.target),
+            measure=sanction_measure(event.by, event.target),
         )
     return event
 
@@ -215,3 +217,100 @@ def on_day(measures: Iterable[Measure], day: dt.date) -> list[Measure]:
             status = "lifted"
         result.append(msgspec.structs.replace(measure, status=status, **msgspec.structs.asdict(terms)))
     return sorted(result, key=lambda m: (m.imposed_on, m.measure))
+
+
+# -- a measure folded over all valid time, readable on any day -------------------------------------------
+
+
+class PeriodHistory(msgspec.Struct, kw_only=True):
+    """A period as the event that created it left it, the day of that event, the day of the event that cut it
+    away (if one did) and every later change of its end: (day of the event, new ``to``)."""
+
+    period: MeasurePeriod
+    added: dt.date
+    removed: dt.date | None = None
+    ends: list[tuple[dt.date, dt.date | None]] = []
+
+    def live_on(self, day: dt.date | None) -> bool:
+        if day is None:
+            return self.removed is None
+        return self.added <= day and (self.removed is None or self.removed > day)
+
+    def to_on(self, day: dt.date | None) -> dt.date | None:
+        to = self.period.to
+        for when, end in self.ends:
+            if day is not None and when > day:
+                break
+            to = end
+        return to
+
+
+class MeasureHistory(msgspec.Struct, kw_only=True):
+    """One measure of a key's chain, folded over every event of the key, with the day of each change.
+
+    ``as_folded(history, day)`` gives the measure exactly as ``fold_measures`` of the events up to ``day`` does:
+    the fold only ever appends periods and event ids, cuts periods away, sets the end of the last kept period
+    and the lift, each at the day of the event doing it, so the state after the events up to a day is the
+    changes made on or before it. (Folding over all time and cutting the result would not do: a lift cuts away
+    a suspension's planned resumption, which a day before the lift still shows.)"""
+
+    measure: Measure  # the fields set when imposed; periods, event_ids and lifted_on are kept below
+    events: list[tuple[dt.date, str]] = []
+    lifted_on: dt.date | None = None
+    periods: list[PeriodHistory] = []
+
+
+def as_folded(history: MeasureHistory, day: dt.date | None) -> tuple[Measure, list[PeriodHistory]]:
+    """The measure as the fold of its events up to ``day`` (None: all) gives it, and its periods' histories."""
+    live = [p for p in history.periods if p.live_on(day)]
+    lifted = history.lifted_on if history.lifted_on is not None and (day is None or history.lifted_on <= day) else None
+    measure = msgspec.structs.replace(
+        history.measure,
+        periods=[msgspec.structs.replace(p.period, to=p.to_on(day)) for p in live],
+        event_ids=[i for when, i in history.events if day is None or when <= day],
+        lifted_on=lifted,
+    )
+    return measure, live
+
+
+def advance_measures(chain: list[MeasureHistory], item: Effective, parties: Parties) -> None:
+    """One event of the key's chain, later in valid time than every one before it: ``apply_measure`` on the
+    open measure, its changes recorded with the event's day."""
+    day = item.event.occurred_on
+    history = chain[-1] if chain and chain[-1].lifted_on is None else None
+    open_: dict[str, Measure] = {}
+    before: list[MeasurePeriod] = []
+    live: list[PeriodHistory] = []
+    if history is not None:
+        current, live = as_folded(history, None)
+        open_[current.measure] = current
+        before = list(current.periods)
+    created: list[Measure] = []
+    apply_measure(open_, created, item, parties)
+    for measure in created:
+        chain.append(
+            MeasureHistory(
+                measure=msgspec.structs.replace(measure, periods=[], event_ids=[]),
+                events=[(day, i) for i in measure.event_ids],
+                periods=[PeriodHistory(period=msgspec.structs.replace(p), added=day) for p in measure.periods],
+            )
+        )
+    if history is None or created:
+        return
+    after = current.periods
+    kept = min(len(before), len(after))  # the periods kept are a prefix; only the last of them may end anew
+    while kept and after[kept - 1] is not before[kept - 1]:
+        kept -= 1
+    for period in live[kept:]:
+        period.removed = day
+    if kept and after[kept - 1].to != live[kept - 1].to_on(None):
+        live[kept - 1].ends.append((day, after[kept - 1].to))
+    history.periods.extend(PeriodHistory(period=msgspec.structs.replace(p), added=day) for p in after[kept:])
+    history.events.extend((day, i) for i in current.event_ids[len(history.events) :])
+    if current.lifted_on is not None:
+        history.lifted_on = current.lifted_on
+
+
+def history_on(chains: Iterable[list[MeasureHistory]], day: dt.date) -> list[Measure]:
+    """``on_day`` of the measures the fold of the events up to ``day`` gives, from their histories."""
+    return on_day((as_folded(h, day)[0] for chain in chains for h in chain if h.measure.imposed_on <= day), day)

@@ -39,21 +39,23 @@ class ServerProjections(Projections):
         try:
             session.execute("SELECT pg_advisory_lock(?)", (REPLAY_LOCK,))  # released when the session ends
             session.execute("BEGIN")
-            stats, sanctions_key = replay.build(session, "_next", progress)  # type: ignore[arg-type]  # speaks sqlite3
+            stats = replay.build(session, "_next", progress)  # type: ignore[arg-type]  # speaks sqlite3
             session.commit()
-            stats = self.log.run_in_writer(lambda conn: self._swap(conn, stats, sanctions_key))
+            stats = self.log.run_in_writer(lambda conn: self._swap(conn, stats))
         finally:
             session.close()
         self.last_replay = stats
         return stats
 
-    def _swap(self, conn: Any, stats: ReplayStats, sanctions_key: str) -> ReplayStats:
+    def _swap(self, conn: Any, stats: ReplayStats) -> ReplayStats:
         """Under the append lock: the new tables replace the old, then take the rows appended since the build."""
         for table in tables.PROJECTION_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
+        for table in tables.RETIRED_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
         tables.create_indexes(conn)  # named as the live ones, so built once the old tables are gone
-        tables.set_meta(conn, stats.checkpoint, sanctions_key)
+        tables.set_meta(conn, stats.checkpoint)
         self.maintainer.forget()
         checkpoint = stats.checkpoint
         while rows := list(read_rows(conn, after=checkpoint, limit=5_000)):

@@ -1,5 +1,5 @@
-"""The questions users ask, answered from the stored projections or, for
-``known_at``, by folding the events recorded by then (bounded by one channel)."""
+"""The questions users ask, answered from the stored projections, which keep both clocks: any
+(as_of, known_at) is a seek for the known_at's seq and a few index seeks from there."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_
 from diplo.projections.commitments import COMMITMENT_TYPES, Commitment, fold_commitments, matching
 from diplo.projections.marks import MARK_KINDS, Band, Mark, month_index, month_start, period_months, regroup
 from diplo.projections.measures import MEASURE_TYPES, Measure, fold_measures, on_day
+from diplo.projections.registers import (
+    COMMITMENTS,
+    MEASURES,
+    SANCTIONS,
+    commitments_on,
+    measures_on,
+    sanctions_on,
+)
 from diplo.projections.replay import Drift, Progress, ReplayStats
 from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, fold_sanctions, in_force
 from diplo.projections.state import ChannelState, fold, unknown_as_of, unpack_state
@@ -375,13 +383,18 @@ class Projections:
         return {r.id: reading for r in rows if (reading := _read(r, amendments, corrected_at.get(r.id)))}
 
     # -- registers -------------------------------------------------------------
-    def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
+    # Each register is stored as items folded over all valid time, in versions with their interval of recording
+    # (projections/registers.py, tables.py): a question is one seek for the known_at's seq, the items live
+    # then, each read on the day. The folds below answer only while a rebuild of another layout runs.
+
+    def _items(self, register: str, known_at: str | None, channel: str | None = None) -> list[Any]:
         conn = self.log.reader()
-        if known_at is None and not self.fold_reads:
-            return in_force(tables.read_sanction_intervals(conn), as_of)
-        rows = known_by(read_types(conn, (*SANCTION_TYPES, *AMENDMENT_TYPES)), known_at)
-        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-        return in_force(fold_sanctions(effective_in_valid_order(rows, amendments)), as_of)
+        return tables.register_at(conn, register, tables.seq_at(conn, known_at), channel)
+
+    def sanctions_in_force(self, as_of: dt.date | None = None, known_at: str | None = None) -> list[SanctionInterval]:
+        if self.fold_reads:
+            return self._folded_sanctions(as_of, known_at)
+        return sanctions_on(self._items(SANCTIONS, known_at), as_of)
 
     def commitments(
         self,
@@ -392,12 +405,9 @@ class Projections:
         party: str | None = None,
     ) -> list[Commitment]:
         """Commitments made by ``as_of``, each with its status on that day, as known at ``known_at``."""
-        conn = self.log.reader()
-        rows: Sequence[StoredEvent] = known_by(read_types(conn, (*COMMITMENT_TYPES, *AMENDMENT_TYPES)), known_at)
-        if channel is not None:
-            rows = [r for r in rows if r.channel == channel]
-        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-        return matching(fold_commitments(effective_in_valid_order(rows, amendments), as_of), status, party)
+        if self.fold_reads:
+            return matching(self._folded_commitments(channel, as_of, known_at), status, party)
+        return matching(commitments_on(self._items(COMMITMENTS, known_at, channel), as_of), status, party)
 
     def measures(
         self,
@@ -407,14 +417,33 @@ class Projections:
         party: str | None = None,
         status: str | None = None,
     ) -> list[Measure]:
-        """The measures register on ``as_of`` (today if none), as known at ``known_at``: one query of the measure
-        events by type, folded (old sanction events upcast); ``party`` matches ``by`` or ``against``."""
-        conn = self.log.reader()
+        """The measures register on ``as_of`` (today if none), as known at ``known_at`` (old sanction events
+        upcast, against the channel's parties as known then); ``party`` matches ``by`` or ``against``."""
         day = as_of or dt.datetime.now(dt.UTC).date()
-        stored = tables.read_measures(conn, day.isoformat()) if known_at is None and not self.stale else None
-        if stored is not None:  # the current register, when nothing after the day was folded into it
-            return [m for m in on_day(stored, day) if _matches(m, kind, party, status)]
-        rows = known_by(read_types(conn, (*MEASURE_TYPES, *AMENDMENT_TYPES)), known_at)
+        if self.fold_reads:
+            found = self._folded_measures(day, known_at)
+        else:
+            found = measures_on(self._items(MEASURES, known_at), day)
+        return [m for m in found if _matches(m, kind, party, status)]
+
+    def _folded_sanctions(self, as_of: dt.date | None, known_at: str | None) -> list[SanctionInterval]:
+        """The reference for ``sanctions_in_force``: fold the sanction events recorded by ``known_at``."""
+        rows = known_by(read_types(self.log.reader(), (*SANCTION_TYPES, *AMENDMENT_TYPES)), known_at)
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        return in_force(fold_sanctions(effective_in_valid_order(rows, amendments)), as_of)
+
+    def _folded_commitments(self, channel: str | None, as_of: dt.date | None, known_at: str | None) -> list[Commitment]:
+        """The reference for ``commitments``: fold the commitment events recorded by ``known_at``."""
+        conn = self.log.reader()
+        rows: Sequence[StoredEvent] = known_by(read_types(conn, (*COMMITMENT_TYPES, *AMENDMENT_TYPES)), known_at)
+        if channel is not None:
+            rows = [r for r in rows if r.channel == channel]
+        amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
+        return fold_commitments(effective_in_valid_order(rows, amendments), as_of)
+
+    def _folded_measures(self, day: dt.date, known_at: str | None) -> list[Measure]:
+        """The reference for ``measures``: fold the measure events recorded by ``known_at``, up to ``day``."""
+        rows = known_by(read_types(self.log.reader(), (*MEASURE_TYPES, *AMENDMENT_TYPES)), known_at)
         amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
         effective = [e for e in effective_in_valid_order(rows, amendments) if e.event.occurred_on <= day]
         parties: dict[str, list[str]] = {}
@@ -425,7 +454,7 @@ class Projections:
                 parties[channel] = list(state.parties) if state is not None else []
             return parties[channel]
 
-        return [m for m in on_day(fold_measures(effective, parties_of), day) if _matches(m, kind, party, status)]
+        return on_day(fold_measures(effective, parties_of), day)
 
 
 def _matches(measure: Measure, kind: str | None, party: str | None, status: str | None) -> bool:

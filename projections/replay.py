@@ -22,12 +22,11 @@ from diplo.events.sqlite import connect
 from diplo.projections.tables import (
     CHUNK,
     PROJECTION_TABLES,
+    RETIRED_TABLES,
     Background,
     Maintainer,
     create_indexes,
     create_tables,
-    recompute_measures,
-    recompute_sanctions,
     set_meta,
 )
 
@@ -48,8 +47,8 @@ class Drift(msgspec.Struct, kw_only=True):
     only_rebuilt: int
 
 
-def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = None) -> tuple[ReplayStats, str]:
-    """Fill fresh ``<table><suffix>`` tables from the log in one streaming pass; stats and the sanctions key."""
+def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = None) -> ReplayStats:
+    """Fill fresh ``<table><suffix>`` tables from the log in one streaming pass."""
     started = time.perf_counter()
     for table in PROJECTION_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
@@ -78,8 +77,6 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
         if reader is not None:
             reader.close()
     maintainer.write_heads(conn, list(maintainer.heads))
-    recompute_measures(conn, suffix)
-    sanctions_key = recompute_sanctions(conn, suffix, upto=checkpoint)
     seconds = time.perf_counter() - started
     stats = ReplayStats(
         events=count,
@@ -88,7 +85,7 @@ def build(conn: sqlite3.Connection, suffix: str, progress: Progress | None = Non
         events_per_second=round(count / seconds if seconds else 0.0, 1),
         checkpoint=checkpoint,
     )
-    return stats, sanctions_key
+    return stats
 
 
 def own_reader(conn: sqlite3.Connection) -> sqlite3.Connection | None:
@@ -101,18 +98,20 @@ def own_reader(conn: sqlite3.Connection) -> sqlite3.Connection | None:
 
 def rebuild_and_swap(conn: sqlite3.Connection, progress: Progress | None = None) -> ReplayStats:
     """Rebuild into ``*_next`` tables and swap them in (the caller holds the transaction)."""
-    stats, sanctions_key = build(conn, "_next", progress)
+    stats = build(conn, "_next", progress)
     for table in PROJECTION_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute(f"ALTER TABLE {table}_next RENAME TO {table}")
+    for table in RETIRED_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     create_indexes(conn)
-    set_meta(conn, stats.checkpoint, sanctions_key)
+    set_meta(conn, stats.checkpoint)
     return stats
 
 
 def check(conn: sqlite3.Connection, progress: Progress | None = None) -> tuple[ReplayStats, list[Drift]]:
     """Rebuild into scratch tables and report rows that differ from the live ones."""
-    stats, _ = build(conn, "_check", progress)
+    stats = build(conn, "_check", progress)
     drift = []
     for table in PROJECTION_TABLES:
         only_live = conn.execute(

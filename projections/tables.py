@@ -15,9 +15,20 @@ A row also carries the month's marks up to it (counts per kind of meetings, cont
 measure events in its calendar month, with the first of each), so a month's marks are one seek too, and
 ``changed`` flags where the status changed (a partial index gives the timeline).
 
-``channel_heads`` holds each channel's latest state; ``sanction_intervals`` the (current) sanctions register;
-``lineage`` every (predecessor, channel) pair an establishment or a correction ever named in ``succeeds``
-(the candidates a successor is looked for among: each is then asked its state at the time in question).
+``channel_heads`` holds each channel's latest state; ``lineage`` every (predecessor, channel) pair an
+establishment or a correction ever named in ``succeeds`` (the candidates a successor is looked for among: each
+is then asked its state at the time in question).
+
+``register_items`` keeps the registers the same way: one item per sanction chain (target, by), measure key or
+commitment, folded over all valid time (projections/registers.py), in versions with ``[recorded_from,
+recorded_to)``. An event of an item (or an amendment of one) closes the item's live version when it changes
+the item's body and records the new one from its seq; an item left with no event gets an empty body, so every
+item keeps exactly one live row. ``register_events`` lists every (register, item, seq) an event belongs to or
+once belonged to (before a correction moved it), so a back-dated event or an amendment refolds only the items
+it touches, from their events read by seq, never the whole register. A register at (as_of, known_at) is the
+seek for the known_at's seq, then for each item (its live row, from a partial index) one seek to its version
+recorded by then, read on the day: work in proportion to the register, never to the log. ``known_at`` is thus
+read one way, the seq seek, for channels and registers alike.
 """
 
 from __future__ import annotations
@@ -35,27 +46,25 @@ import msgspec
 
 from diplo.events.catalog import ChannelEstablished, EventCorrected, type_of
 from diplo.events.log import StoredEvent
-from diplo.events.reads import read_types
 from diplo.events.store import COLUMNS
 from diplo.events.store import row as store_row
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, Effective, effective_in_valid_order, target_of
 from diplo.projections.marks import MARK_KINDS, month_index, month_start
-from diplo.projections.measures import MEASURE_TYPES, Measure, apply_measure, fold_measures, measure_key
-from diplo.projections.sanctions import SANCTION_TYPES, SanctionInterval, apply_interval, fold_sanctions, sanction_key
+from diplo.projections.registers import DECODERS, MEASURES, REGISTER_TYPES, REGISTERS_OF, Item, advance, items_of
+from diplo.projections.registers import ENCODER as ITEM_ENCODER
 from diplo.projections.state import LEAN_DECODER, ChannelState, fold, pack_state, unpack_state
 
 # Bump when the fold changes: start-up then rebuilds from the log (serving the old tables meanwhile
 # if LAYOUT, the tables' shape, is unchanged). Bump LAYOUT too when the columns change.
-PROJECTION_VERSION = 6
-LAYOUT = 6
+PROJECTION_VERSION = 7
+LAYOUT = 8
 NAME = "channels"
-PROJECTION_TABLES = ("channel_history", "channel_heads", "sanction_intervals", "lineage", "measure_register")
+PROJECTION_TABLES = ("channel_history", "channel_heads", "register_items", "register_events", "lineage")
+RETIRED_TABLES = ("sanction_intervals", "measure_register")  # the registers before register_items: dropped on swap
 HISTORY = "channel, occurred_on, seq, recorded_from, recorded_to, status, changed, marks, state"
 TOMBSTONE_DAY = "0000-01-01"  # the head row of a channel whose every event was retracted
 MARKS_ENCODER = msgspec.json.Encoder(order="sorted")
 MARKS_DECODER = msgspec.json.Decoder(dict[str, tuple[int, str]])
-MEASURES_ENCODER = msgspec.json.Encoder()
-MEASURES_DECODER = msgspec.json.Decoder(list[Measure])
 CHUNK = 5_000
 
 
@@ -72,17 +81,18 @@ def create_tables(conn: sqlite3.Connection, suffix: str = "", indexes: bool = Tr
             channel TEXT PRIMARY KEY, occurred_on TEXT NOT NULL, seq INTEGER NOT NULL, state BLOB NOT NULL,
             version INTEGER NOT NULL
         ) STRICT;
-        CREATE TABLE IF NOT EXISTS sanction_intervals{suffix} (
-            target TEXT NOT NULL, by_party TEXT NOT NULL, program TEXT, since TEXT NOT NULL, until TEXT,
-            event_ids TEXT NOT NULL, first_seq INTEGER NOT NULL,
-            PRIMARY KEY (first_seq)
-        ) STRICT;
+        CREATE TABLE IF NOT EXISTS register_items{suffix} (
+            register TEXT NOT NULL, item TEXT NOT NULL, recorded_from INTEGER NOT NULL, recorded_to INTEGER,
+            channel TEXT NOT NULL, body BLOB NOT NULL,
+            PRIMARY KEY (register, item, recorded_from)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS register_events{suffix} (
+            register TEXT NOT NULL, item TEXT NOT NULL, seq INTEGER NOT NULL, channel TEXT NOT NULL,
+            PRIMARY KEY (register, item, seq)
+        ) STRICT, WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS lineage{suffix} (
             predecessor TEXT NOT NULL, channel TEXT NOT NULL, PRIMARY KEY (predecessor, channel)
         ) STRICT, WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS measure_register{suffix} (
-            measure TEXT PRIMARY KEY, last_day TEXT NOT NULL, body BLOB NOT NULL
-        ) STRICT;
         CREATE TABLE IF NOT EXISTS projection_meta (
             name TEXT PRIMARY KEY, version INTEGER NOT NULL, checkpoint INTEGER NOT NULL,
             sanctions_key TEXT NOT NULL DEFAULT '', layout INTEGER NOT NULL DEFAULT 0
@@ -101,7 +111,10 @@ def layout_of(conn: sqlite3.Connection, suffix: str = "") -> int:
     """The layout of the history table present (0 if it is of a layout before transaction time was kept)."""
     columns = columns_of(conn, f"channel_history{suffix}")
     heads = columns_of(conn, f"channel_heads{suffix}")
-    register = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"measure_register{suffix}",)).fetchone()
+    register = all(
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{table}{suffix}",)).fetchone()
+        for table in ("register_items", "register_events")
+    )
     return LAYOUT if "recorded_from" in columns and "marks" in columns and "version" in heads and register else 0
 
 
@@ -120,6 +133,11 @@ def create_indexes(conn: sqlite3.Connection, suffix: str = "") -> None:
         f"CREATE INDEX IF NOT EXISTS channel_history_changes ON channel_history{suffix}"
         " (channel, occurred_on, seq) WHERE changed = 1"
     )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS register_items_live ON register_items{suffix}"
+        " (register, channel, item) WHERE recorded_to IS NULL"
+    )
+    conn.execute(f"CREATE INDEX IF NOT EXISTS register_events_channel ON register_events{suffix} (channel, register)")
 
 
 def meta(conn: sqlite3.Connection) -> tuple[int, int, str, int] | None:
@@ -133,9 +151,8 @@ def meta(conn: sqlite3.Connection) -> tuple[int, int, str, int] | None:
     return (row[0], row[1], row[2], row[3]) if row else None
 
 
-def set_meta(conn: sqlite3.Connection, checkpoint: int, sanctions_key: str | None = None) -> None:
-    current = meta(conn)
-    key = sanctions_key if sanctions_key is not None else (current[2] if current else "")
+def set_meta(conn: sqlite3.Connection, checkpoint: int) -> None:
+    key = ""  # the column of a sanctions key kept before the registers had transaction time; no longer read
     conn.execute(
         "INSERT INTO projection_meta (name, version, checkpoint, sanctions_key, layout) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT(name) DO UPDATE SET version=excluded.version, checkpoint=excluded.checkpoint,"
@@ -284,7 +301,7 @@ class Maintainer:
     channel's head is folded onto the head in memory; any other (back-dated, or an amendment) refolds the
     channel from the earliest day it may change and closes only the rows whose content changed.
 
-    It remembers the channel heads and the sanctions key it wrote, which stay true exactly as long as
+    It remembers the channel heads and the register items it wrote, which stay true exactly as long as
     the next rows it sees follow on from the last ones (no other process wrote, nothing rolled back).
     """
 
@@ -297,8 +314,17 @@ class Maintainer:
         self.after_seq: int | None = None
         self.heads: dict[str, tuple[Folded | None, int]] = {}  # channel -> (head row, its recorded_from)
         self.versions: dict[str, int] = {}  # channel -> its stream's version, for the heads table
-        self.measures_day: str | None = None  # the latest day the measures register has folded
-        self.sanctions_key: str | None = None
+        # (register, item) -> its live version (None: no such item); complete: every item of the register is here
+        self.items: dict[tuple[str, str], Live | None] = {}
+        self.complete = set(REGISTER_TYPES) if self.suffix else set()  # a rebuild starts from empty tables
+        # A rebuild keeps the items' events and the amendments in memory (its tables have no indexes yet).
+        self.memory = bool(self.suffix)
+        self.members: dict[tuple[str, str], set[int]] = {}
+        self.by_channel: dict[str, set[str]] = {}
+        self.amendment_rows: list[StoredEvent] = []
+        self.collected: Amendments | None = None
+        self.parties: tuple[sqlite3.Connection, Callable[[str], list[str]]] | None = None
+        self.register_writes = RegisterWrites(self.suffix)
 
     def __call__(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
         if not rows:
@@ -309,13 +335,13 @@ class Maintainer:
         touched: set[str] = set()
         for row in rows:
             self.apply(conn, row, writes)
+            self.registers(conn, row, writes)
             touched.add(row.channel)
         writes.flush(conn)
+        self.register_writes.flush(conn)
         self.write_heads(conn, touched)
-        self.sanctions(conn, rows)
-        self.measures(conn, rows)
         if not self.suffix:  # a rebuild sets its checkpoint when it swaps the tables in
-            set_meta(conn, rows[-1].seq, self.sanctions_key)
+            set_meta(conn, rows[-1].seq)
         self.after_seq = rows[-1].seq
 
     def replay_chunk(self, conn: sqlite3.Connection, values: Sequence[tuple]) -> None:
@@ -337,6 +363,8 @@ class Maintainer:
                 new = step(channel, head, LEAN_DECODER.decode(body), seq, event_id, occurred_on)
                 insert(channel, new, seq)
                 heads[channel] = (new, seq)
+                if kind in REGISTERS_OF:
+                    self.registers(conn, _row(seq, event_id, kind, channel, version, occurred_on, body), writes)
                 continue
             writes.flush(conn)  # the connection to itself: the rows before are written, the writer thread idle
             row = StoredEvent(
@@ -352,51 +380,180 @@ class Maintainer:
                 hash="",
             )
             self.apply(conn, row, writes)
+            self.registers(conn, row, writes)
         writes.hand_off(conn)  # the heads are written once, at the end of the rebuild
+        self.register_writes.hand_off(conn, self.background)
         if values:
             self.after_seq = values[-1][0]
 
-    def measures(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
-        """The current measures register: an in-order measure event is applied to its measure's entry; a
-        back-dated one, or an amendment of a measure event, folds the register again."""
-        if self.suffix:  # a rebuild folds the register once, at the end
-            return
-        relevant = [r for r in rows if r.type in MEASURE_TYPES]
-        amended = [r for r in rows if r.type in AMENDMENT_TYPES]
-        if not relevant and not amended:
-            return
-        if self.measures_day is None:
-            self.measures_day = conn.execute("SELECT max(last_day) FROM measure_register").fetchone()[0] or ""
-        running, back_dated = self.measures_day, False
-        for r in relevant:  # in order as long as each is on or after every day folded before it
-            back_dated = back_dated or r.occurred_on < running
-            running = max(running, r.occurred_on)
-        if back_dated or any(_amends_a_measure(conn, r) for r in amended):
-            self.measures_day = recompute_measures(conn, self.suffix)
-            return
-        parties = _channel_parties(conn, self.suffix)
-        entries: dict[str, tuple[str, list[Measure]]] = {}
-        for row in relevant:
-            item = Effective(event=row.event(), seq=row.seq, version=row.version, id=row.id)
-            key = measure_key(item.event, parties)
-            if key not in entries:
-                found = conn.execute("SELECT last_day, body FROM measure_register WHERE measure = ?", (key,)).fetchone()
-                entries[key] = (found[0], MEASURES_DECODER.decode(found[1])) if found else ("", [])
-            last_day, measures = entries[key]
-            open_ = {key: measures[-1]} if measures and measures[-1].lifted_on is None else {}
-            apply_measure(open_, measures, item, parties)
-            entries[key] = (max(last_day, row.occurred_on), measures)
-            self.measures_day = max(self.measures_day, row.occurred_on)
-        write_measures(conn, {key: entry for key, entry in entries.items()}, self.suffix)
+    # -- the registers ------------------------------------------------------------------------------
 
-    def sanctions(self, conn: sqlite3.Connection, rows: Sequence[StoredEvent]) -> None:
-        if self.suffix:  # a rebuild folds the register once, at the end
+    def registers(self, conn: sqlite3.Connection, row: StoredEvent, writes: Writes) -> None:
+        """The register items event ``row`` changes, as known once it is recorded (after its channel's rows,
+        whose head gives the parties of an upcast sanction): an event later in valid time than every event of
+        its item is folded onto the item; a back-dated one refolds its item from the item's events
+        (``register_events``), as amended now. An amendment of a register event refolds the items its target
+        belonged to and belongs to now (a correction may move it); one of a channel's establishment (its
+        parties), like an establishment itself, refolds the measures with an event of the channel."""
+        if row.type in AMENDMENT_TYPES:
+            self.amended(conn, row, writes)
             return
-        if self.sanctions_key is None:
-            current = meta(conn) if not self.suffix else None
-            self.sanctions_key = current[2] if current else ""
-        if any(r.type in SANCTION_TYPES or r.type in AMENDMENT_TYPES for r in rows):
-            self.sanctions_key = _apply_sanction_rows(conn, rows, self.sanctions_key, self.suffix)
+        if row.type == "channel_established":
+            self.refold_channel(conn, row.channel, row.seq, writes)
+            return
+        if row.type not in REGISTERS_OF:
+            return
+        item = Effective(event=row.event(), seq=row.seq, version=row.version, id=row.id)
+        for register, key, channel in items_of(item):
+            self._member(conn, register, key, row.seq, row.channel)
+            live = self._live(conn, register, key)
+            body = live.body if live is not None else None
+            if body is not None and item.event.occurred_on < body.last:
+                writes.flush(conn)
+                self.refold_item(conn, register, key, row.seq)
+                continue
+            body = advance(register, body, item, self._parties(conn))
+            self._version(conn, register, key, channel, body, row.seq)
+
+    def amended(self, conn: sqlite3.Connection, row: StoredEvent, writes: Writes) -> None:
+        writes.flush(conn)  # a rebuild's writer thread idle: the connection reads the log
+        before = self._amendments(conn, row.seq - 1)
+        if self.memory:
+            self.amendment_rows.append(row)
+            self.collected = None
+        root = _amended_root(conn, row)
+        if root is None or root.type not in REGISTERS_OF:
+            return
+        if root.type == "channel_established":
+            self.refold_channel(conn, root.channel, row.seq, writes)
+            return
+        # The items the target is in, as amended before and now (every earlier move refolded the items it left).
+        touched: set[tuple[str, str]] = set()
+        was, now = before.apply(root), self._amendments(conn, row.seq).apply(root)
+        for item in (was, now):
+            if item is not None:
+                for register, key, _ in items_of(item):
+                    self._member(conn, register, key, root.seq, root.channel)
+                    touched.add((register, key))
+        for register, key in sorted(touched):
+            self.refold_item(conn, register, key, row.seq)
+
+    def refold_channel(self, conn: sqlite3.Connection, channel: str, seq: int, writes: Writes) -> None:
+        """The measures with an event of ``channel`` (an upcast sanction's ``against`` is its parties)."""
+        if self.memory:
+            keys = sorted(self.by_channel.get(channel, ()))
+        else:
+            found = conn.execute(
+                f"SELECT DISTINCT item FROM register_events{self.suffix} WHERE channel = ? AND register = ?",
+                (channel, MEASURES),
+            )
+            keys = sorted(k for (k,) in found)
+        if keys:
+            writes.flush(conn)
+        for key in keys:
+            self.refold_item(conn, MEASURES, key, seq)
+
+    def refold_item(self, conn: sqlite3.Connection, register: str, key: str, seq: int) -> None:
+        """One item from its events recorded by ``seq``, as amended then; a new version if its body changed
+        (an item left with no event gets an empty one)."""
+        seqs = sorted(self._members_of(conn, register, key))
+        rows: list[StoredEvent] = []
+        for start in range(0, len(seqs), 500):
+            part = seqs[start : start + 500]
+            marks = ",".join("?" * len(part))
+            cursor = conn.execute(f"SELECT {COLUMNS} FROM events WHERE seq IN ({marks})", part)
+            rows.extend(store_row(v) for v in cursor)
+        parties = self._parties(conn)
+        body: Item | None = None
+        channel = ""
+        for event in effective_in_valid_order((r for r in rows if r.seq <= seq), self._amendments(conn, seq)):
+            for found, found_key, found_channel in items_of(event):
+                if found == register and found_key == key:
+                    body = advance(register, body, event, parties)
+                    channel = found_channel
+        live = self._live(conn, register, key)
+        self._version(conn, register, key, live.channel if live is not None else channel, body, seq)
+
+    def _amendments(self, conn: sqlite3.Connection, seq: int) -> Amendments:
+        """The corrections and retractions recorded by ``seq`` (every one the maintainer has seen, in a rebuild)."""
+        if self.memory:
+            if self.collected is None:
+                self.collected = Amendments.collect(self.amendment_rows)
+            return self.collected
+        marks = ",".join("?" * len(AMENDMENT_TYPES))
+        found = conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE type IN ({marks}) AND seq <= ?", (*AMENDMENT_TYPES, seq)
+        )
+        return Amendments.collect(store_row(v) for v in found)
+
+    def _member(self, conn: sqlite3.Connection, register: str, key: str, seq: int, channel: str) -> None:
+        """Event ``seq`` belongs (or once belonged) to the item: its refold reads it."""
+        if self.memory:
+            members = self.members.setdefault((register, key), set())
+            if seq in members:
+                return
+            members.add(seq)
+            if register == MEASURES:
+                self.by_channel.setdefault(channel, set()).add(key)
+        self.register_writes.member(conn, register, key, seq, channel)
+
+    def _members_of(self, conn: sqlite3.Connection, register: str, key: str) -> Iterable[int]:
+        if self.memory:
+            return self.members.get((register, key), ())
+        found = conn.execute(
+            f"SELECT seq FROM register_events{self.suffix} WHERE register = ? AND item = ?", (register, key)
+        )
+        return [s for (s,) in found]
+
+    def _parties(self, conn: sqlite3.Connection) -> Callable[[str], list[str]]:
+        if self.parties is not None and self.parties[0] is conn:
+            return self.parties[1]
+
+        def parties(channel: str) -> list[str]:
+            head = self._head(conn, channel)[0]
+            return list(head.state.parties) if head is not None and head.state.established_on else []
+
+        self.parties = (conn, parties)
+        return parties
+
+    def _live(self, conn: sqlite3.Connection, register: str, key: str) -> Live | None:
+        if (register, key) in self.items or register in self.complete:
+            return self.items.get((register, key))
+        found = conn.execute(
+            f"SELECT channel, body, recorded_from FROM register_items{self.suffix}"
+            " WHERE register = ? AND item = ? ORDER BY recorded_from DESC LIMIT 1",
+            (register, key),
+        ).fetchone()
+        live = _live_of(register, *found) if found else None
+        self.items[(register, key)] = live
+        return live
+
+    def _load_register(self, conn: sqlite3.Connection, register: str) -> None:
+        if register in self.complete:
+            return
+        for key, channel, body, recorded_from in conn.execute(
+            f"SELECT item, channel, body, recorded_from FROM register_items{self.suffix}"
+            " WHERE register = ? AND recorded_to IS NULL",
+            (register,),
+        ):
+            self.items[(register, key)] = _live_of(register, channel, body, recorded_from)
+        self.complete.add(register)
+
+    def _version(
+        self, conn: sqlite3.Connection, register: str, key: str, channel: str, body: Item | None, seq: int
+    ) -> None:
+        """The item as it stands once event ``seq`` is recorded: a new version if its body changed."""
+        data = ITEM_ENCODER.encode(body) if body is not None else b""
+        live = self.items.get((register, key))
+        if live is None and body is None:
+            return
+        if live is not None and live.data == data:
+            self.items[(register, key)] = live._replace(body=body)
+            return
+        if live is not None:
+            self.register_writes.close(conn, register, key, live.recorded_from, seq)
+        self.register_writes.insert(conn, register, key, seq, channel, data)
+        self.items[(register, key)] = Live(body, data, seq, channel)
 
     def write_heads(self, conn: sqlite3.Connection, channels: Iterable[str]) -> None:
         values = []
@@ -579,147 +736,134 @@ def known_effective(conn: sqlite3.Connection, channel: str, seq: int, affected: 
     yield from heapq.merge(plain, sorted(corrected, key=attrgetter("key")), key=attrgetter("key"))
 
 
-# -- the sanctions register (current knowledge) ------------------------------------------------------
+# -- the registers: items with the interval of recording of each version ----------------------------
 
 
-def write_sanctions(conn: sqlite3.Connection, intervals: Sequence[SanctionInterval], suffix: str = "") -> None:
-    conn.executemany(
-        f"INSERT INTO sanction_intervals{suffix}"
-        " (target, by_party, program, since, until, event_ids, first_seq) VALUES (?,?,?,?,?,?,?)"
-        " ON CONFLICT(first_seq) DO UPDATE SET target=excluded.target, by_party=excluded.by_party,"
-        " program=excluded.program, since=excluded.since, until=excluded.until, event_ids=excluded.event_ids",
-        [
-            (
-                i.target,
-                i.by,
-                i.program,
-                i.since.isoformat(),
-                i.until.isoformat() if i.until else None,
-                ",".join(i.event_ids),
-                i.first_seq,
-            )
-            for i in intervals
-        ],
+class Live(NamedTuple):
+    """An item's live version: its body (None: no event of it is left), as stored, since when, its channel."""
+
+    body: Any
+    data: bytes
+    recorded_from: int
+    channel: str
+
+
+def _live_of(register: str, channel: str, body: bytes, recorded_from: int) -> Live:
+    data = bytes(body)
+    return Live(DECODERS[register].decode(data) if data else None, data, recorded_from, channel)
+
+
+def _row(seq: int, event_id: str, kind: str, channel: str, version: int, occurred_on: str, body: bytes) -> StoredEvent:
+    return StoredEvent(
+        seq=seq,
+        id=event_id,
+        type=kind,
+        channel=channel,
+        version=version,
+        occurred_on=occurred_on,
+        recorded_at="",
+        body=body,
+        prev_hash="",
+        hash="",
     )
 
 
-def read_sanction_intervals(
-    conn: sqlite3.Connection, open_for: set[tuple[str, str]] | None = None, suffix: str = ""
-) -> list[SanctionInterval]:
-    """All intervals, or only the open ones of the given (target, by) pairs."""
-    sql = f"SELECT target, by_party, program, since, until, event_ids, first_seq FROM sanction_intervals{suffix}"
-    params: list[str] = []
-    if open_for is not None:
-        if not open_for:
-            return []
-        sql += " WHERE until IS NULL AND (" + " OR ".join(["(target = ? AND by_party = ?)"] * len(open_for)) + ")"
-        params = [v for pair in sorted(open_for) for v in pair]
-    return [
-        SanctionInterval(
-            target=t,
-            by=b,
-            program=p,
-            since=dt.date.fromisoformat(s),
-            until=dt.date.fromisoformat(u) if u else None,
-            event_ids=ids.split(","),
-            first_seq=f,
-        )
-        for t, b, p, s, u, ids, f in conn.execute(sql + " ORDER BY first_seq", params)
-    ]
-
-
-def recompute_sanctions(conn: sqlite3.Connection, suffix: str = "", upto: int | None = None) -> str:
-    conn.execute(f"DELETE FROM sanction_intervals{suffix}")
-    known = [r for r in read_types(conn, (*SANCTION_TYPES, *AMENDMENT_TYPES)) if upto is None or r.seq <= upto]
-    amendments = Amendments.collect(r for r in known if r.type in AMENDMENT_TYPES)
-    events = effective_in_valid_order((r for r in known if r.type in SANCTION_TYPES), amendments)
-    write_sanctions(conn, fold_sanctions(events), suffix)
-    return events[-1].key[0] if events else ""
-
-
-def _apply_sanction_rows(conn: sqlite3.Connection, rows: Sequence[StoredEvent], key: str, suffix: str) -> str:
-    """Apply in-order sanction events to the open intervals; anything else recomputes. Returns the new key."""
-    sanction_rows = [r for r in rows if r.type in SANCTION_TYPES]
-    if any(r.type in AMENDMENT_TYPES for r in rows) or any(r.occurred_on < key for r in sanction_rows):
-        return recompute_sanctions(conn, suffix, upto=rows[-1].seq)
-    items = effective_in_valid_order(sanction_rows, Amendments(set(), {}))  # each decoded once
-    keys = {sanction_key(i.event) for i in items}
-    open_ = {(i.target, i.by): i for i in read_sanction_intervals(conn, open_for=keys, suffix=suffix)}
-    touched: dict[int, SanctionInterval] = {}
-    created: list[SanctionInterval] = []
-    for item in items:
-        event = item.event
-        existing = open_.get(sanction_key(event))
-        apply_interval(open_, created, item)
-        if existing is not None:
-            touched[existing.first_seq] = existing
-        key = max(key, item.key[0])
-    for interval in created:
-        touched[interval.first_seq] = interval
-    write_sanctions(conn, list(touched.values()), suffix)
-    return key
-
-
-# -- the measures register (current knowledge) ------------------------------------------------------
-
-
-def write_measures(conn: sqlite3.Connection, entries: dict[str, tuple[str, list[Measure]]], suffix: str = "") -> None:
-    conn.executemany(
-        f"INSERT INTO measure_register{suffix} (measure, last_day, body) VALUES (?, ?, ?)"
-        " ON CONFLICT(measure) DO UPDATE SET last_day=excluded.last_day, body=excluded.body",
-        [(key, day, MEASURES_ENCODER.encode(measures)) for key, (day, measures) in entries.items()],
-    )
-
-
-def recompute_measures(conn: sqlite3.Connection, suffix: str = "") -> str:
-    """Fold every measure event (as amended now) into the register; the latest day folded."""
-    conn.execute(f"DELETE FROM measure_register{suffix}")
-    rows = read_types(conn, (*MEASURE_TYPES, *AMENDMENT_TYPES))
-    amendments = Amendments.collect(r for r in rows if r.type in AMENDMENT_TYPES)
-    effective = effective_in_valid_order((r for r in rows if r.type in MEASURE_TYPES), amendments)
-    parties = _channel_parties(conn, suffix)
-    days: dict[str, str] = {}
-    for item in effective:
-        key = measure_key(item.event, parties)
-        days[key] = max(days.get(key, ""), item.key[0])
-    grouped: dict[str, list[Measure]] = {key: [] for key in days}
-    for measure in fold_measures(effective, parties):
-        grouped[measure.measure].append(measure)
-    write_measures(conn, {key: (days[key], grouped[key]) for key in days}, suffix)
-    return max(days.values(), default="")
-
-
-def read_measures(conn: sqlite3.Connection, day: str) -> list[Measure] | None:
-    """Every measure of the current register, or None if an event after ``day`` was folded into it (the
-    question then needs the fold of the events up to that day)."""
-    found = conn.execute("SELECT last_day, body FROM measure_register").fetchall()
-    if any(last_day > day for last_day, _ in found):
-        return None
-    return [m for _, body in found for m in MEASURES_DECODER.decode(body)]
-
-
-def _channel_parties(conn: sqlite3.Connection, suffix: str) -> Callable[[str], list[str]]:
-    """A channel's parties, as its head now has them (for the ``against`` of an upcast sanction)."""
-    known: dict[str, list[str]] = {}
-
-    def parties(channel: str) -> list[str]:
-        if channel not in known:
-            found = conn.execute(f"SELECT state FROM channel_heads{suffix} WHERE channel = ?", (channel,)).fetchone()
-            state = unpack_state(found[0]) if found else None
-            known[channel] = list(state.parties) if state is not None and state.established_on else []
-        return known[channel]
-
-    return parties
-
-
-def _amends_a_measure(conn: sqlite3.Connection, amendment: StoredEvent) -> bool:
+def _amended_root(conn: sqlite3.Connection, amendment: StoredEvent) -> StoredEvent | None:
+    """The event an amendment changes, through a retracted correction to what it corrected."""
     target = target_of(amendment)
-    found = conn.execute("SELECT type, body FROM events WHERE id = ?", (target,)).fetchone()
-    if found is None:
-        return False
-    if found[0] in AMENDMENT_TYPES:  # a retracted correction: of what?
-        return _amends_a_measure(conn, store_row((0, target, found[0], "", 0, "", "", found[1], "", "", None)))
-    return found[0] in MEASURE_TYPES or found[0] == "channel_established"  # parties: an upcast sanction's against
+    while True:
+        found = conn.execute(f"SELECT {COLUMNS} FROM events WHERE id = ?", (target,)).fetchone()
+        if found is None:
+            return None
+        row = store_row(found)
+        if row.type not in AMENDMENT_TYPES:
+            return row
+        target = target_of(row)
+
+
+class RegisterWrites:
+    """Versions of register items. Appends write them at once; a rebuild (whose maintainer knows every item
+    and never reads the table) gathers them and hands them to its writer thread."""
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+        self.inserts: dict[tuple[str, str, int], list] = {}
+        self.closings: list[tuple] = []
+        self.members: list[tuple] = []
+
+    def member(self, conn: sqlite3.Connection, register: str, key: str, seq: int, channel: str) -> None:
+        self.members.append((register, key, seq, channel))
+        if not self.suffix:
+            self.flush(conn)
+
+    def insert(self, conn: sqlite3.Connection, register: str, key: str, seq: int, channel: str, data: bytes) -> None:
+        self.inserts[(register, key, seq)] = [register, key, seq, None, channel, data]
+        if not self.suffix:
+            self.flush(conn)
+
+    def close(self, conn: sqlite3.Connection, register: str, key: str, recorded_from: int, seq: int) -> None:
+        pending = self.inserts.get((register, key, recorded_from))
+        if pending is not None:
+            pending[3] = seq
+        else:
+            self.closings.append((seq, register, key, recorded_from))
+
+    def _statements(self) -> list[tuple[str, list]]:
+        statements = []
+        if self.closings:
+            statements.append(
+                (
+                    f"UPDATE register_items{self.suffix} SET recorded_to = ?"
+                    " WHERE register = ? AND item = ? AND recorded_from = ?",
+                    self.closings,
+                )
+            )
+        if self.inserts:
+            statements.append(
+                (
+                    f"INSERT INTO register_items{self.suffix}"
+                    " (register, item, recorded_from, recorded_to, channel, body) VALUES (?,?,?,?,?,?)",
+                    [tuple(v) for v in self.inserts.values()],
+                )
+            )
+        if self.members:
+            statements.append(
+                (
+                    f"INSERT INTO register_events{self.suffix} (register, item, seq, channel) VALUES (?,?,?,?)"
+                    " ON CONFLICT DO NOTHING",
+                    self.members,
+                )
+            )
+        self.closings, self.inserts, self.members = [], {}, []
+        return statements
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        for sql, values in self._statements():
+            conn.executemany(sql, values)
+
+    def hand_off(self, conn: sqlite3.Connection, background: Background | None) -> None:
+        if background is None:
+            self.flush(conn)
+            return
+        for sql, values in self._statements():
+            background.put(sql, values)
+
+
+def register_at(conn: sqlite3.Connection, register: str, at: int | None, channel: str | None = None) -> list[Any]:
+    """The register's items as known at log position ``at`` (None: now): for each item (one live row each,
+    read from a partial index), one seek to its version recorded by then; work in proportion to the register."""
+    where = "l.register = ? AND l.recorded_to IS NULL" + (" AND l.channel = ?" if channel is not None else "")
+    params: tuple = (register,) if channel is None else (register, channel)
+    if at is None:
+        sql = f"SELECT l.body FROM register_items l WHERE {where}"
+    else:
+        sql = (
+            "SELECT (SELECT v.body FROM register_items v WHERE v.register = l.register AND v.item = l.item"
+            f" AND v.recorded_from <= ? ORDER BY v.recorded_from DESC LIMIT 1) FROM register_items l WHERE {where}"
+        )
+        params = (at, *params)
+    decoder = DECODERS[register]
+    return [decoder.decode(bytes(body)) for (body,) in conn.execute(sql, params) if body]
 
 
 # -- reading ------------------------------------------------------------------------------------------

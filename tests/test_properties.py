@@ -23,6 +23,7 @@ from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_
 from diplo.projections.measures import Measure
 from diplo.projections.sanctions import fold_sanctions, in_force
 from diplo.projections.state import ChannelState
+from diplo.projections.tables import PROJECTION_TABLES
 from diplo.service.runtime import open_projections
 
 CHANNELS = ("alpha", "beta")
@@ -233,8 +234,8 @@ def check_periods(measure: Measure) -> None:
 def dump(log: EventLog) -> dict[str, list]:
     conn = log.reader()
     return {
-        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3, 4").fetchall()
-        for t in ("channel_history", "channel_heads", "sanction_intervals")
+        t: sorted((tuple(r) for r in conn.execute(f"SELECT * FROM {t}").fetchall()), key=repr)
+        for t in PROJECTION_TABLES
     }
 
 
