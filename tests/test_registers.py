@@ -11,9 +11,8 @@ from unittest import mock
 
 from conftest import Store
 from factory import make
-from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import CHANNELS, SETTINGS, START, day, loaded, random_log, tag
+from test_properties import CHANNELS, START, day, loaded, on_each_backend, random_log, tag
 
 from diplo.events import EventLog
 from diplo.events.sqlite import read_rows
@@ -113,8 +112,7 @@ def folds_disabled() -> Iterator[None]:
         yield
 
 
-@SETTINGS
-@given(register_log(), st.lists(st.tuples(st.integers(0, 200), st.integers(-2, 75)), min_size=1, max_size=6))
+@on_each_backend(register_log(), st.lists(st.tuples(st.integers(0, 200), st.integers(-2, 75)), min_size=1, max_size=6))
 def test_registers_at_any_known_at_equal_the_fold_of_what_was_recorded_by_then(
     store: Store, data: tuple[list, list[int]], questions: list[tuple[int, int]]
 ) -> None:
@@ -161,8 +159,7 @@ def test_a_planned_resumption_cut_by_a_later_lift_still_shows_on_a_day_before_th
         ]
 
 
-@SETTINGS
-@given(register_log(), st.integers(0, 200), st.integers(-2, 75))
+@on_each_backend(register_log(), st.integers(0, 200), st.integers(-2, 75))
 def test_registers_folded_while_the_tables_cannot_answer_equal_the_stored(
     store: Store, data: tuple[list, list[int]], pick: int, n: int
 ) -> None:
