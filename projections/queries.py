@@ -220,11 +220,11 @@ class Projections:
         if self.fold_reads:
             states, latest = self._folded_states(channel, known_at, None)
             return intervals(states) if latest is not None else ([] if self._exists(channel) else None)
-        at = tables.seq_at(conn, known_at)
-        head = tables.head_state(conn, channel, at)
-        if head is None or unpack_state(head[1]).established_on is None:
+        found = _established_head(conn, channel, known_at)
+        if found is None:
             return [] if known_at is not None and self._exists(channel) else None
-        return intervals(unpack_state(s) for s in tables.status_changes(conn, channel, at, head[0]))
+        at, head_day, _ = found
+        return intervals(unpack_state(s) for s in tables.status_changes(conn, channel, at, head_day.isoformat()))
 
     def marks(
         self,
@@ -244,18 +244,15 @@ class Projections:
         conn = self.log.reader()
         if self.fold_reads:
             return self._folded_marks(channel, known_at, start, end, buckets)
-        at = tables.seq_at(conn, known_at)
-        head = tables.head_state(conn, channel, at)
-        if head is None:
+        found = _established_head(conn, channel, known_at)
+        if found is None:
             return []
-        latest = unpack_state(head[1])
-        if latest.established_on is None:
-            return []
-        first = start or latest.established_on
-        last = end or dt.date.fromisoformat(head[0])
+        at, head_day, established_on = found
+        first = start or established_on
+        last = end or head_day
         counted = (  # no row after the head's day: the seeks stop there
             (month, kind, count, (month,), event_id)
-            for month, _, text in tables.month_ends(conn, channel, at, first, min(last, dt.date.fromisoformat(head[0])))
+            for month, _, text in tables.month_ends(conn, channel, at, first, min(last, head_day))
             for kind, (count, event_id) in tables.MARKS_DECODER.decode(text).items()
         )
         return regroup(counted, start, end, buckets)
@@ -274,18 +271,17 @@ class Projections:
         conn = self.log.reader()
         if self.fold_reads:
             return self._folded_bands(channel, known_at, start, end, buckets)
-        at = tables.seq_at(conn, known_at)
-        head = tables.head_state(conn, channel, at)
-        latest = unpack_state(head[1]) if head else None
-        if head is None or latest is None or latest.established_on is None:
+        found = _established_head(conn, channel, known_at)
+        if found is None:
             return []
-        first = start or latest.established_on
-        last = end or dt.date.fromisoformat(head[0])
+        at, head_day, established_on = found
+        first = start or established_on
+        last = end or head_day
         if first > last:
             return []
         before = tables.state_on(conn, channel, (first - dt.timedelta(days=1)).isoformat(), at)
         status: str = unpack_state(before).status if before else "unknown"
-        newest = min(last, dt.date.fromisoformat(head[0]))  # no row after the head's day: the seeks stop there
+        newest = min(last, head_day)  # no row after the head's day: the seeks stop there
         ends = {month: status for month, status, _ in tables.month_ends(conn, channel, at, first, newest)}
         low, high = month_index(first), month_index(last)
         width = period_months(first, last, buckets)
@@ -468,6 +464,17 @@ def _matches(measure: Measure, kind: str | None, party: str | None, status: str 
 def nothing_known(channel: str) -> ChannelState:
     """A channel that exists now, asked about at a ``known_at`` before its establishment was recorded."""
     return ChannelState(channel=channel)
+
+
+def _established_head(conn: Any, channel: str, known_at: str | None) -> tuple[int | None, dt.date, dt.date] | None:
+    """(``known_at``'s log position, the head's day, the establishment day) of a channel established as known
+    then; else None."""
+    at = tables.seq_at(conn, known_at)
+    head = tables.head_state(conn, channel, at)
+    established_on = unpack_state(head[1]).established_on if head is not None else None
+    if head is None or established_on is None:
+        return None
+    return at, dt.date.fromisoformat(head[0]), established_on
 
 
 def was_known(state: ChannelState) -> bool:

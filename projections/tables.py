@@ -367,18 +367,7 @@ class Maintainer:
                     self.registers(conn, _row(seq, event_id, kind, channel, version, occurred_on, body), writes)
                 continue
             writes.flush(conn)  # the connection to itself: the rows before are written, the writer thread idle
-            row = StoredEvent(
-                seq=seq,
-                id=event_id,
-                type=kind,
-                channel=channel,
-                version=version,
-                occurred_on=occurred_on,
-                recorded_at="",
-                body=body,
-                prev_hash="",
-                hash="",
-            )
+            row = _row(seq, event_id, kind, channel, version, occurred_on, body)
             self.apply(conn, row, writes)
             self.registers(conn, row, writes)
         writes.hand_off(conn)  # the heads are written once, at the end of the rebuild
