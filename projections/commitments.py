@@ -28,6 +28,20 @@ class Commitment(msgspec.Struct, kw_only=True):
     status_event_id: str | None = None
     overdue: bool = False  # still open after its due_on
 
+    @classmethod
+    def made(cls, event: CommitmentMade, event_id: str) -> Commitment:
+        """The commitment as made, open."""
+        return cls(
+            channel=event.channel,
+            by=event.by,
+            text=event.text,
+            made_on=event.occurred_on,
+            confidence=event.confidence,
+            event_id=event_id,
+            due_on=event.due_on,
+            conditions=event.conditions,
+        )
+
 
 def fold_commitments(events: Iterable[Effective], day: dt.date | None) -> list[Commitment]:
     """Commitments made on or before ``day`` (None: any day), with their status then; events in valid-time order."""
@@ -38,16 +52,7 @@ def fold_commitments(events: Iterable[Effective], day: dt.date | None) -> list[C
         if day is not None and event.occurred_on > day:
             break
         if isinstance(event, CommitmentMade):
-            found[item.id] = Commitment(
-                channel=event.channel,
-                by=event.by,
-                text=event.text,
-                made_on=event.occurred_on,
-                confidence=event.confidence,
-                event_id=item.id,
-                due_on=event.due_on,
-                conditions=event.conditions,
-            )
+            found[item.id] = Commitment.made(event, item.id)
         elif isinstance(event, CommitmentStatus):
             statuses[str(event.target_id)] = (event.status, event.occurred_on, item.id)
     today = day or dt.datetime.now(dt.UTC).date()

@@ -117,16 +117,7 @@ def advance(register: str, body: Any | None, item: Effective, parties: Parties) 
     commitment = body if body is not None else CommitmentItem(last=day)
     event = item.event
     if isinstance(event, CommitmentMade):
-        commitment.commitment = Commitment(
-            channel=event.channel,
-            by=event.by,
-            text=event.text,
-            made_on=event.occurred_on,
-            confidence=event.confidence,
-            event_id=item.id,
-            due_on=event.due_on,
-            conditions=event.conditions,
-        )
+        commitment.commitment = Commitment.made(event, item.id)
         commitment.seq = item.seq
     elif isinstance(event, CommitmentStatus):
         commitment.statuses.append((event.status, event.occurred_on, item.id))
