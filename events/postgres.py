@@ -247,32 +247,6 @@ class PostgresLog(GroupCommitLog):
             self._listening.ready.wait(self._connect_timeout + 5)
         return self._listening
 
-    # -- reading -----------------------------------------------------------
-    def get(self, event_id: str) -> StoredEvent | None:
-        return self._read(lambda db: next(iter(store.rows_by_ids(db, [event_id])), None))
-
-    def read(
-        self,
-        *,
-        after: int = 0,
-        limit: int | None = None,
-        channel: str | None = None,
-        type: str | None = None,
-        valid_from: str | None = None,
-        valid_to: str | None = None,
-        recorded_by: str | None = None,
-    ) -> list[StoredEvent]:
-        sql, params = store.select(
-            after=after,
-            limit=limit,
-            channel=channel,
-            type=type,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            recorded_by=recorded_by,
-        )
-        return self._read(lambda db: [store.row(v) for v in db.execute(sql, params)])
-
     def iterate(self, after: int = 0) -> Iterator[StoredEvent]:
         """Every event after seq, in seq order, a page at a time."""
         while page := self._read(partial(_first_page, after=after)):

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import structlog
@@ -22,10 +22,9 @@ from diplo.events import clock, store
 from diplo.events.errors import LogError, Unavailable
 from diplo.events.log import Head, IdempotencyKey, StoredEvent, Verification
 from diplo.events.placement import KEY_LIFETIME, Known, Request
-from diplo.events.reads import read_rows
 from diplo.events.schema import migrate
 from diplo.events.store import COLUMNS, Sql, chain_hash
-from diplo.events.writer import MAX_GROUP, GroupCommitLog
+from diplo.events.writer import MAX_GROUP, GroupCommitLog, T
 
 __all__ = ["COLUMNS", "MAX_GROUP", "IdempotencyKey", "SQLiteLog", "chain_hash", "connect"]
 
@@ -121,32 +120,8 @@ class SQLiteLog(GroupCommitLog):
         store.purge_keys(db, clock.format_instant(dt.datetime.now(dt.UTC) - KEY_LIFETIME))
 
     # -- reading -----------------------------------------------------------
-    def get(self, event_id: str) -> StoredEvent | None:
-        return next(iter(store.rows_by_ids(Sql(self.reader()), [event_id])), None)
-
-    def read(
-        self,
-        *,
-        after: int = 0,
-        limit: int | None = None,
-        channel: str | None = None,
-        type: str | None = None,
-        valid_from: str | None = None,
-        valid_to: str | None = None,
-        recorded_by: str | None = None,
-    ) -> list[StoredEvent]:
-        return list(
-            read_rows(
-                self.reader(),
-                after=after,
-                limit=limit,
-                channel=channel,
-                type=type,
-                valid_from=valid_from,
-                valid_to=valid_to,
-                recorded_by=recorded_by,
-            )
-        )
+    def _read(self, work: Callable[[Sql], T]) -> T:
+        return work(Sql(self.reader()))
 
     def iterate(self, after: int = 0) -> Iterator[StoredEvent]:
         """Every event after seq, in seq order, streamed (a fresh connection of its own)."""

@@ -57,6 +57,36 @@ class GroupCommitLog:
     def verify(self, tail: int | None = None) -> Verification:
         raise NotImplementedError
 
+    def _read(self, work: Callable[[Sql], T]) -> T:
+        """Run ``work`` on one of the backend's read connections."""
+        raise NotImplementedError
+
+    # -- reading -----------------------------------------------------------
+    def get(self, event_id: str) -> StoredEvent | None:
+        return self._read(lambda db: next(iter(store.rows_by_ids(db, [event_id])), None))
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        channel: str | None = None,
+        type: str | None = None,
+        valid_from: str | None = None,
+        valid_to: str | None = None,
+        recorded_by: str | None = None,
+    ) -> list[StoredEvent]:
+        sql, params = store.select(
+            after=after,
+            limit=limit,
+            channel=channel,
+            type=type,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            recorded_by=recorded_by,
+        )
+        return self._read(lambda db: [store.row(v) for v in db.execute(sql, params)])
+
     # -- the writer thread -------------------------------------------------
     def _start_writer(self) -> threading.Thread:
         writer = threading.Thread(target=self._write_loop, name="diplo-writer", daemon=True)

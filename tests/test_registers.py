@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_properties import CHANNELS, START, day, loaded, on_each_backend, random_log, tag
 
 from diplo.events import EventLog
-from diplo.events.sqlite import read_rows
+from diplo.events.reads import read_rows
 from diplo.projections import queries
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order
 from diplo.projections.commitments import COMMITMENT_TYPES, fold_commitments, matching
