@@ -83,9 +83,13 @@ class LiveServer:
             self.process.wait()
         if kill:
             return self._forget()
-        # A graceful stop lets the worker exit on its own; make sure none is left behind.
-        time.sleep(0.2)
+        # A graceful stop lets the worker exit on its own (a moment after the server); make sure none is
+        # left behind.
+        deadline = time.monotonic() + 1
         with contextlib.suppress(ProcessLookupError):
+            while time.monotonic() < deadline:
+                os.killpg(group, 0)  # raises once the group is empty
+                time.sleep(0.01)
             os.killpg(group, signal.SIGKILL)
         self._forget()
 

@@ -12,18 +12,19 @@ import random
 import signal
 import socket
 import sqlite3
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from factory import event_dict
-from live import ADMIN, DIPLO, LiveServer
+from live import ADMIN, LiveServer
 
 from diplo.events import SQLiteLog
 from diplo.events.schema import migrations
+from diplo.service.cli import cli
 
 SOAK = os.environ.get("DIPLO_SOAK") == "1"
 CHANNELS = ("alpha", "beta", "gamma")
@@ -104,9 +105,9 @@ def check_log(db: Path, writers: Writers, before: set[str]) -> int:
         assert log.verify().ok
     finally:
         log.close()
-    for command in (["verify"], ["replay", "--check"]):
-        result = subprocess.run([DIPLO, *command, "--db", str(db)], capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr[-2000:]
+    for command in (["verify"], ["replay", "--check"]):  # in this process: the CLI's code, without a start-up
+        result = CliRunner().invoke(cli, [*command, "--db", str(db)])
+        assert result.exit_code == 0, result.output[-2000:]
     return len(writers.acknowledged)
 
 
@@ -114,19 +115,20 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rounds = 12 if SOAK else 3
     server = LiveServer(tmp_path / "crash.db").start()
     establish(server)
-    server.stop()
     rng = random.Random(2026)
     acknowledged_total = 0
-    for round_ in range(rounds):
-        before = {r.id for r in _read_all(server.db)}
-        server.start()
-        with Writers([server.url], threads=6, budget=600, seed=round_) as writers:
-            time.sleep(rng.uniform(0.3, 1.5))
-            server.stop(kill=True)  # SIGKILL the server and its worker, mid-load
-        server.start()  # restart on the same file: start-up verifies the chain tail
-        assert httpx.get(server.url + "/health").json()["writable"] is True
+    try:
+        for round_ in range(rounds):
+            before = {r.id for r in _read_all(server.db)}
+            with Writers([server.url], threads=6, budget=600, seed=round_) as writers:
+                time.sleep(rng.uniform(0.3, 1.5))
+                server.stop(kill=True)  # SIGKILL the server and its worker, mid-load
+            server.start()  # restart on the same file: start-up verifies the chain tail
+            assert httpx.get(server.url + "/health").json()["writable"] is True
+            # The restarted server stays up, idle, for the checks and the next round.
+            acknowledged_total += check_log(server.db, writers, before)
+    finally:
         server.stop()
-        acknowledged_total += check_log(server.db, writers, before)
     print(f"\ncrash rounds: {rounds}, acknowledged events checked: {acknowledged_total}")
     assert acknowledged_total > 0
 
@@ -242,10 +244,9 @@ def test_online_backup_under_concurrent_appends(tmp_path: Path) -> None:
         establish(server)
         with Writers([server.url], threads=4, budget=400, seed=3):
             time.sleep(0.4)
-            result = subprocess.run(
-                [DIPLO, "backup", "--db", str(server.db), str(backup)], capture_output=True, text=True
-            )
-            assert result.returncode == 0, result.stderr
+            # The server's process appends while this one copies.
+            result = CliRunner().invoke(cli, ["backup", "--db", str(server.db), str(backup)])
+            assert result.exit_code == 0, result.output
         head = httpx.get(server.url + "/log/head").json()
     finally:
         server.stop()
@@ -259,8 +260,8 @@ def test_online_backup_under_concurrent_appends(tmp_path: Path) -> None:
     assert 0 < backup_head.seq <= head["seq"]
     assert original[backup_head.seq] == backup_head.hash  # a true prefix of the live log
     restored = tmp_path / "restored.db"
-    result = subprocess.run([DIPLO, "restore", "--db", str(restored), str(backup)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = CliRunner().invoke(cli, ["restore", "--db", str(restored), str(backup)])
+    assert result.exit_code == 0, result.output
     again = LiveServer(restored).start()
     try:
         assert httpx.get(again.url + "/log/head").json() == {"seq": backup_head.seq, "hash": backup_head.hash}
