@@ -14,7 +14,7 @@ from msgspec.structs import replace
 
 from diplo.events.catalog import Event, type_of
 from diplo.events.log import EventLog, StoredEvent
-from diplo.events.reads import read_channel_types, read_rows, read_types, stream_version
+from diplo.events.reads import head_seq, read_channel_types, read_rows, read_types, stream_version
 from diplo.projections import replay as rebuilding  # by another name: the method ``replay`` hides the module
 from diplo.projections import tables
 from diplo.projections.amendments import AMENDMENT_TYPES, Amendments, effective_in_valid_order, known_by, target_of
@@ -86,6 +86,8 @@ class Projections:
         if current is not None and current[0] == tables.PROJECTION_VERSION and current[3] == tables.LAYOUT:
             self._catch_up(conn, current[1])  # another process rebuilt them meanwhile
             return None
+        if current is None and head_seq(conn) == 0:  # a new database: its tables were just made, empty
+            return rebuilding.start_empty(conn)
         stats = rebuilding.rebuild_and_swap(conn)
         self.maintainer.forget()
         return stats

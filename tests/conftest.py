@@ -70,6 +70,7 @@ class Store:
         self.folder = folder
         self.server_database = server_database
         self._count = 0
+        self._spare: list[str] = []  # schemas handed back, their tables made: emptied, they serve again
 
     def new(self, *, durable: bool = True) -> Path | str:
         """A fresh, empty database: a file path, or a postgresql:// URL (``durable`` False: commits
@@ -77,7 +78,15 @@ class Store:
         self._count += 1
         if self.server_database is None:
             return self.folder / f"db-{self._count}.db"
+        if not durable and self._spare:
+            return pgserver.empty_schema(self._spare.pop())
         return pgserver.create_schema(self.server_database, durable=durable)
+
+    def recycle(self, db: Path | str) -> None:
+        """``db``, made by ``new(durable=False)``, is done with (its log closed): a later ``new`` may empty
+        and reuse it. On PostgreSQL the tables of a new schema cost ~80 ms of DDL; emptying them ~5 ms."""
+        if isinstance(db, str):
+            self._spare.append(db)
 
     def drop(self, db: Path | str) -> None:
         if isinstance(db, str):

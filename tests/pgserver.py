@@ -59,8 +59,32 @@ def create_schema(url: str, *, durable: bool = True) -> str:
     return urlunsplit(urlsplit(url)._replace(query=f"options={options}"))
 
 
+def empty_schema(url: str) -> str:
+    """The schema of ``url`` as a new log finds it, but for its tables: every row gone (the log's append-only
+    triggers set aside for it), scratch tables of a rebuild dropped, migrations and projection version
+    kept, so the next log and projections opened on it make nothing and replay nothing. ``url`` again."""
+    name = _schema_name(url)
+    with psycopg.connect(_without_options(url), autocommit=True) as conn, conn.transaction():
+        tables = [row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (name,))]
+        scratch = [t for t in tables if t.endswith(("_next", "_check"))]
+        emptied = [t for t in tables if t not in scratch and t not in ("diplo_migrations", "projection_meta")]
+        for table in scratch:
+            conn.execute(f'DROP TABLE "{name}"."{table}"')
+        conn.execute("SET LOCAL session_replication_role = replica")  # triggers do not fire
+        qualified = ", ".join(f'"{name}"."{table}"' for table in emptied)
+        conn.execute(f"TRUNCATE {qualified} RESTART IDENTITY")
+        conn.execute(f'UPDATE "{name}".projection_meta SET checkpoint = 0')
+    return url
+
+
+def _schema_name(url: str) -> str:
+    return urlsplit(url).query.split("%3D", 1)[1].split("%20", 1)[0]
+
+
+def _without_options(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(query=""))
+
+
 def drop_schema(url: str) -> None:
-    name = urlsplit(url).query.split("%3D", 1)[1].split("%20", 1)[0]
-    base = urlunsplit(urlsplit(url)._replace(query=""))
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    with psycopg.connect(_without_options(url), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{_schema_name(url)}" CASCADE')

@@ -239,22 +239,25 @@ def dump(log: EventLog) -> dict[str, list]:
     }
 
 
-def fresh_log(store: Store) -> tuple[EventLog, Projections]:
-    """A fresh log on the store's backend (a SQLite file, or a PostgreSQL schema) and its projections."""
+@contextlib.contextmanager
+def fresh_log(store: Store) -> Iterator[tuple[EventLog, Projections]]:
+    """A fresh, empty log on the store's backend (a SQLite file, or a PostgreSQL schema emptied for
+    reuse) and its projections; closed, and its schema handed back, afterwards."""
     db = store.new(durable=False)
     log = open_log(db, synchronous="OFF") if store.kind == "sqlite" else open_log(db)
-    return log, open_projections(log)
+    try:
+        yield log, open_projections(log)
+    finally:
+        log.close()
+        store.recycle(db)
 
 
 @contextlib.contextmanager
 def loaded(data: tuple[list, list[int]], store: Store) -> Iterator[tuple[EventLog, Projections]]:
     """A fresh log holding a random log's events, appended in its batches."""
-    log, projections = fresh_log(store)
-    try:
+    with fresh_log(store) as (log, projections):
         append_all(log, *data)
         yield log, projections
-    finally:
-        log.close()
 
 
 @on_each_backend(random_log(), st.lists(st.integers(-2, 75), min_size=1, max_size=8))
@@ -303,8 +306,7 @@ def test_the_answer_does_not_depend_on_recording_order(store: Store, data: st.Da
     establishment = established("alpha", day(0))
     answers = []
     for sequence in (plain, [plain[i] for i in order]):
-        log, projections = fresh_log(store)
-        try:
+        with fresh_log(store) as (log, projections):
             log.append([establishment])
             for event in sequence:
                 log.append([event])
@@ -316,8 +318,6 @@ def test_the_answer_does_not_depend_on_recording_order(store: Store, data: st.Da
                     for n in range(0, 62, 3)
                 ]
             )
-        finally:
-            log.close()
     assert answers[0] == answers[1]
 
 
