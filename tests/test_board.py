@@ -22,18 +22,31 @@ HTML = {"Accept": "text/html"}
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[InProcess]:
-    server = InProcess(tmp_path / "board.db").start()
+def world(db: Path) -> InProcess:
+    server = InProcess(db).start()
+    assert server.client(ADMIN).post("/events", json=EVENTS).status_code == 201
+    return server
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    """The fixture world, once for the module's readers (an app costs ~60 ms to build)."""
+    server = world(tmp_path_factory.mktemp("board") / "board.db")
     yield server
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client(app: InProcess) -> Client:
-    admin = app.client(ADMIN)
-    assert admin.post("/events", json=EVENTS).status_code == 201
-    return admin
+    return app.client(ADMIN)
+
+
+@pytest.fixture
+def own_client(tmp_path: Path) -> Iterator[Client]:
+    """A world of the test's own, for a test that adds to it."""
+    server = world(tmp_path / "board.db")
+    yield server.client(ADMIN)
+    server.stop()
 
 
 def recorded_at(client: Client, key: str) -> str:
@@ -296,7 +309,8 @@ def test_changes_as_known_at_a_moment_use_the_record_as_it_stood(client: Client)
     assert eid("cli-ghost") not in [m["event"]["id"] for m in now["meetings"]]
 
 
-def test_changes_learned_between_two_moments_are_what_was_recorded_then(app: InProcess, client: Client) -> None:
+def test_changes_learned_between_two_moments_are_what_was_recorded_then(own_client: Client) -> None:
+    client = own_client
     first = recorded_at(client, "cli-ghost-gone")
     assert client.post("/events", json=LATE).status_code == 201
     second = recorded_at(client, "mil-m2-fix")
@@ -362,7 +376,8 @@ def test_atom_feed_lists_the_latest_status_changes_newest_first(client: Client) 
     assert published == sorted(published, reverse=True)
 
 
-def test_event_page_for_people_and_json_for_programs(client: Client) -> None:
+def test_event_page_for_people_and_json_for_programs(own_client: Client) -> None:
+    client = own_client
     posted = client.post(
         "/events",
         json={

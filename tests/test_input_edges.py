@@ -44,9 +44,11 @@ def start(client: TestClient, seeded: bool = False) -> None:
         seed(runtime)
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    with open_client(tmp_path / "d.db") as opened:
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the module (an app costs ~60 ms to build): what these tests send changes nothing, and
+    the few appends they make add meetings to the one channel, which no other test counts."""
+    with open_client(tmp_path_factory.mktemp("edges") / "d.db") as opened:
         start(opened)
         answer = opened.post(
             "/events", json=event_dict("channel_established", "us-cn-mmca", "2020-12-14"), headers=WRITER
