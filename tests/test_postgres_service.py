@@ -304,6 +304,13 @@ class Load:
                 return
             time.sleep(0.05)
 
+    def wait_for(self, acknowledged: int, timeout: float = 30) -> None:
+        """Until that many appends were acknowledged (the load goes on meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < acknowledged:
+            assert time.monotonic() < deadline, f"{len(self.acknowledged)} acknowledged in {timeout} s"
+            time.sleep(0.02)
+
     def start(self, workers: int = 4) -> list[threading.Thread]:
         threads = [threading.Thread(target=self.run, args=(w,), daemon=True) for w in range(workers)]
         for thread in threads:
@@ -337,10 +344,10 @@ def test_kill_9_of_one_server_under_load_loses_nothing_acknowledged(
     _establish(a, "us-cn-mmca")
     load = Load([a, b], "us-cn-mmca")
     threads = load.start()
-    time.sleep(1.5)
+    load.wait_for(50)  # both servers busy
     before = len(load.acknowledged)
     a.stop(kill=True)  # SIGKILL mid-load: clients of a retry on b
-    time.sleep(1.5)
+    load.wait_for(before + 50)
     load.stop.set()
     for thread in threads:
         thread.join(70)
