@@ -17,7 +17,7 @@ from live import ADMIN, LiveServer
 
 # One worker runs them all (the README's test command distributes with --dist loadgroup): one world
 # server and one chromium, not one of each on both workers, fighting for the two cores.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

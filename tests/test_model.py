@@ -714,6 +714,7 @@ def run(cls: type[DiploMachine], how: settings, *markers: str) -> None:
         raise
 
 
+@pytest.mark.slow
 def test_model() -> None:
     """Every read against the reference, diplo held to every rule it keeps (rule 7 among them, found by
     this test: a correction back to a default value was stored as null, then refused)."""

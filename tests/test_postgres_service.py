@@ -337,6 +337,7 @@ def _establish(server: LiveServer, channel: str) -> None:
         assert client.post("/events", json=event_dict("channel_established", channel, "2020-01-01")).status_code == 201
 
 
+@pytest.mark.slow
 def test_kill_9_of_one_server_under_load_loses_nothing_acknowledged(
     two_servers: tuple[LiveServer, LiveServer], database: str
 ) -> None:

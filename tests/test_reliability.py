@@ -111,6 +111,7 @@ def check_log(db: Path, writers: Writers, before: set[str]) -> int:
     return len(writers.acknowledged)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rounds = 12 if SOAK else 3
     server = LiveServer(tmp_path / "crash.db").start()
