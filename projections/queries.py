@@ -86,8 +86,8 @@ class Projections:
         if current is not None and current[0] == tables.PROJECTION_VERSION and current[3] == tables.LAYOUT:
             self._catch_up(conn, current[1])  # another process rebuilt them meanwhile
             return None
-        if current is None and head_seq(conn) == 0:  # a new database: its tables were just made, empty
-            return rebuilding.start_empty(conn)
+        if current is None and head_seq(conn) == 0 and tables.layout_of(conn) == tables.LAYOUT:
+            return rebuilding.start_empty(conn)  # a new database: its tables were just made, empty
         stats = rebuilding.rebuild_and_swap(conn)
         self.maintainer.forget()
         return stats

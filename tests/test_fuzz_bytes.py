@@ -310,7 +310,7 @@ async def _open_stream(app: Any, query: bytes, headers: list[tuple[bytes, bytes]
 
     async with anyio.create_task_group() as group:
         group.start_soon(run)
-        with anyio.move_on_after(0.02):  # long enough for the catch-up read (well under 1 ms) that used to overflow
+        with anyio.move_on_after(0.05):  # long enough for the catch-up read that used to overflow
             await finished.wait()
         hang_up.set()
     content_type = dict(start.get("headers", [])).get(b"content-type", b"").decode("latin-1")

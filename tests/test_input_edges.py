@@ -47,7 +47,8 @@ def start(client: TestClient, seeded: bool = False) -> None:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the module (an app costs ~60 ms to build): what these tests send changes nothing, and
-    the few appends they make add meetings to the one channel, which no other test counts."""
+    the few events they add (meetings, a correction, a suspension) go to the one channel; a test that
+    counts channels or events would need an app of its own."""
     with open_client(tmp_path_factory.mktemp("edges") / "d.db") as opened:
         start(opened)
         answer = opened.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -93,3 +94,34 @@ def test_a_rebuild_that_finds_the_database_busy_is_tried_again(tmp_path: Path, m
         assert projections.channel_state("us-cn-mmca").status == "suspended"  # type: ignore[union-attr]
     finally:
         reopened.close()
+
+
+def test_a_new_database_gets_current_projections_without_a_rebuild(tmp_path: Path) -> None:
+    log = SQLiteLog(tmp_path / "new.db")
+    try:
+        projections = Projections(log)
+        assert projections.last_replay is not None and projections.last_replay.events == 0
+        assert tables.meta(log.reader())[0::3] == (tables.PROJECTION_VERSION, tables.LAYOUT)  # type: ignore[index]
+        log.append([established()])
+        assert projections.channel_state("us-cn-mmca").status == "active"
+        _, drift = projections.check()
+        assert all(d.only_live == d.only_rebuilt == 0 for d in drift)
+    finally:
+        log.close()
+
+
+def test_projection_tables_of_an_old_layout_without_a_version_are_rebuilt_even_with_no_events(
+    tmp_path: Path,
+) -> None:
+    """An older diplo made its tables, then crashed before it stamped their version: they are not current."""
+    db = tmp_path / "old.db"
+    SQLiteLog(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE channel_history (channel TEXT, occurred_on TEXT, seq INTEGER, body BLOB)")
+    log = SQLiteLog(db)
+    try:
+        Projections(log)
+        assert tables.layout_of(log.reader()) == tables.LAYOUT  # type: ignore[arg-type]
+        assert log.append([established()])[0].seq == 1  # the append hook writes the current layout
+    finally:
+        log.close()
