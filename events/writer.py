@@ -21,6 +21,7 @@ from diplo.events.catalog import Event, decode
 from diplo.events.errors import ChainBroken, LogError, Refused, Unavailable
 from diplo.events.log import AppendHook, Head, IdempotencyKey, Listener, Receipt, StoredEvent, Verification
 from diplo.events.placement import AppendFailed, GroupView, Known, Request, call_isolated
+from diplo.events.reads import read_rows
 from diplo.events.rules import tag
 from diplo.events.store import Sql
 from diplo.events.validation import InvalidEvent
@@ -76,16 +77,20 @@ class GroupCommitLog:
         valid_to: str | None = None,
         recorded_by: str | None = None,
     ) -> list[StoredEvent]:
-        sql, params = store.select(
-            after=after,
-            limit=limit,
-            channel=channel,
-            type=type,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            recorded_by=recorded_by,
+        return self._read(
+            lambda db: list(
+                read_rows(
+                    db,
+                    after=after,
+                    limit=limit,
+                    channel=channel,
+                    type=type,
+                    valid_from=valid_from,
+                    valid_to=valid_to,
+                    recorded_by=recorded_by,
+                )
+            )
         )
-        return self._read(lambda db: [store.row(v) for v in db.execute(sql, params)])
 
     # -- the writer thread -------------------------------------------------
     def _start_writer(self) -> threading.Thread:
