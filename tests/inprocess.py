@@ -1,4 +1,4 @@
-"""The app in-process (litestar's TestClient over create_app), with LiveServer's interface.
+"""The app in-process (tests/asgi_client.py over create_app), with LiveServer's interface.
 
 Most API tests need no socket: they run here, fast, and cover service/ in-process. Tests that
 need a real server (SSE over a socket, kill -9, granian, the browser) use tests/live.py.
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from litestar.testing import TestClient
+from asgi_client import AsgiClient
 
 from diplo.service import tokens
 from diplo.service.app import create_app
@@ -26,10 +26,10 @@ class InProcess:
         self.settings = Settings(db=db, seed=seed, admin_token=ADMIN, log_format="json", **settings)  # type: ignore[arg-type]
         self._stack = contextlib.ExitStack()
         self.app = create_app(self.settings)
-        self._client: TestClient | None = None
+        self._client: AsgiClient | None = None
 
     def start(self) -> InProcess:
-        self._client = self._stack.enter_context(TestClient(self.app, raise_server_exceptions=False))
+        self._client = self._stack.enter_context(AsgiClient(self.app))
         return self
 
     def stop(self) -> None:
@@ -46,7 +46,7 @@ class InProcess:
 class Client:
     """One caller of the shared in-process app: its own headers on every request, usable in ``with``."""
 
-    def __init__(self, client: TestClient, headers: dict[str, str]):
+    def __init__(self, client: AsgiClient, headers: dict[str, str]):
         self._client, self.headers = client, headers
 
     def request(self, method: str, url: str, **options: Any) -> httpx.Response:

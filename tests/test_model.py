@@ -21,6 +21,7 @@ holds one rule alone, to tell which one fails.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
@@ -37,6 +38,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import structlog
+from asgi_client import AsgiClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -47,7 +49,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from litestar.testing import TestClient
 from reference import OK, Record, Reference
 
 from diplo.service.app import create_app
@@ -169,7 +170,7 @@ class DiploMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = tempfile.mkdtemp(prefix="diplo-model-")
         settings_ = Settings(db=Path(self.folder) / "model.db", seed=False, admin_token=TOKEN)
-        self.client = TestClient(create_app(settings_))
+        self.client = AsgiClient(create_app(settings_))
         self.client.__enter__()
         quiet_logs()
         self.runtime = self.client.app.state.runtime
@@ -494,24 +495,19 @@ class DiploMachine(RuleBasedStateMachine):
         holder.start()
         held.wait(10)
         log.group_listeners.append(sizes.append)
-        responses: list[httpx.Response | None] = [None] * len(bodies)
-
-        def send(i: int) -> None:
-            responses[i] = self.client.post("/events", json=bodies[i], headers=AUTH)
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+        sending = []
         deadline = time.monotonic() + 10
-        for i, thread in enumerate(threads):
-            thread.start()
+        for i, body in enumerate(bodies):
+            sending.append(self.client.start("POST", "/events", json=body, headers=AUTH))
             # One at a time into the queue: the group's order, hence each seq, is the same on every run,
             # which hypothesis needs to replay and shrink an example.
             while log._queue.qsize() <= i and time.monotonic() < deadline:
-                time.sleep(0.0005)
+                self.client.run(asyncio.sleep(0.0005))
         gate.set()
-        for thread in threads + [holder]:
-            thread.join(15)
+        responses = self.client.run(asyncio.wait_for(asyncio.gather(*sending), 15))
+        holder.join(15)
         log.group_listeners.remove(sizes.append)
-        return responses, sizes[1:]  # type: ignore[return-value]
+        return list(responses), sizes[1:]
 
     # -- reads ----------------------------------------------------------------------------------------
     def pick_as_of(self, rng: random.Random) -> dt.date | None:
