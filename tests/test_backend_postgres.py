@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pgserver
@@ -50,10 +51,19 @@ class PostgresBackend:
         self.execute("ALTER TABLE events ENABLE TRIGGER events_no_update")
 
 
+@pytest.fixture(scope="module")
+def contract_database(postgres_server: str) -> Iterator[str]:
+    """One database for the contract's tests, each in a fresh schema of it: a database costs 0.2 s to make
+    here, a schema 0.01 s. Dropped, whatever its tests left open, when the module is done."""
+    url = pgserver.create_database(postgres_server)
+    yield url
+    pgserver.drop_database(url)
+
+
 class TestPostgresLog(LogContract):
     @pytest.fixture
-    def backend(self, database: str) -> PostgresBackend:
-        return PostgresBackend(database)
+    def backend(self, contract_database: str) -> PostgresBackend:
+        return PostgresBackend(pgserver.create_schema(contract_database))
 
 
 def test_open_log_picks_postgres_for_a_postgresql_url(database: str) -> None:
