@@ -52,6 +52,10 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> LiveServer:
+        return self.launch().wait_until_healthy(timeout)
+
+    def launch(self) -> LiveServer:
+        """The server process started, not yet answering: several start at once, as a deployment's do."""
         self.process = subprocess.Popen(
             [DIPLO, "serve", "--port", str(self.port), "--server", self.server],
             env=self.env,
@@ -59,6 +63,10 @@ class LiveServer:
             stderr=self.log_path.open("ab"),
             start_new_session=True,  # its own process group: the server and its worker die together
         )
+        return self
+
+    def wait_until_healthy(self, timeout: float = 30) -> LiveServer:
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -201,10 +201,13 @@ def test_projections_of_two_servers_follow_each_others_appends(database: str) ->
 
 @pytest.fixture
 def two_servers(database: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two servers started at the same moment on a new database, as a deployment of two replicas is."""
     servers = [LiveServer(database, folder=tmp_path) for _ in range(2)]
     try:
         for server in servers:
-            server.start()
+            server.launch()
+        for server in servers:
+            server.wait_until_healthy()
         yield servers[0], servers[1]
     finally:
         for server in servers:
