@@ -87,9 +87,7 @@ def ensure_admin_token(settings: Settings, event_log: EventLog | None = None) ->
     if settings.admin_token:
         tokens.ensure(conn, settings.admin_token, "admin", "admin")
         return None
-    if tokens.any_active(conn):
-        return None
-    return tokens.create(conn, "admin", "admin")[1]
+    return tokens.create_first(conn, "admin", "admin")
 
 
 def seed(runtime: Runtime, folder: Path = SEEDS) -> list[LoadResult]:

@@ -2,8 +2,7 @@
 
 Tokens are 256-bit random strings, so a fast hash is enough: there is no
 password to brute-force. Every function takes the log's ``reader()`` (or a sqlite3
-connection): SQLite's SQL, translated on PostgreSQL, where a unique violation is
-raised as sqlite3.IntegrityError too.
+connection): SQLite's SQL, translated on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from typing import Any, Literal
 
 import msgspec
@@ -40,23 +38,48 @@ def create(conn: Any, role: Role, name: str | None = None, token: str | None = N
         raise ValueError(f"role must be one of {', '.join(RANKS)}")
     token = token or PREFIX + secrets.token_urlsafe(32)
     name = name or f"{role}-{secrets.token_hex(3)}"
-    try:
-        conn.execute(
-            "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-            (name, role, hash_token(token), clock.now_text()),
-        )
-    except sqlite3.IntegrityError:
-        raise ValueError(f"a token named {name!r} (or with the same secret) already exists") from None
+    if not _insert(conn, role, name, token):
+        raise ValueError(f"a token named {name!r} (or with the same secret) already exists")
     return name, token
 
 
+def _insert(conn: Any, role: Role, name: str, token: str) -> bool:
+    """Store the token unless one of that name or secret exists; whether it was stored. No error on a clash:
+    servers starting together all try, and on PostgreSQL a failed statement would spoil the transaction."""
+    cursor = conn.execute(
+        "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (name, role, hash_token(token), clock.now_text()),
+    )
+    return bool(cursor.rowcount == 1)
+
+
 def ensure(conn: Any, token: str, role: Role, name: str) -> None:
-    """Make sure this exact token exists (DIPLO_ADMIN_TOKEN on every start)."""
+    """Make sure this exact token exists (DIPLO_ADMIN_TOKEN on every start), whoever else starts meanwhile."""
     digest = hash_token(token)
-    if conn.execute("SELECT 1 FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone():
+    if _active(conn, digest):
         return
-    conn.execute("DELETE FROM tokens WHERE name = ?", (name,))
-    create(conn, role, name, token)
+    # Another token under this name gives way; the same one, made a moment ago by a server starting too, stays.
+    conn.execute("DELETE FROM tokens WHERE name = ? AND NOT (token_hash = ? AND revoked_at IS NULL)", (name, digest))
+    if not _insert(conn, role, name, token) and not _active(conn, digest):
+        raise ValueError(f"a token named {name!r} (or with the same secret) already exists")
+
+
+def create_first(conn: Any, role: Role, name: str) -> str | None:
+    """A new token to show once, if the database has no active token yet; None if it has one, though another
+    server, starting at the same moment, made it."""
+    if any_active(conn):
+        return None
+    token = PREFIX + secrets.token_urlsafe(32)
+    if _insert(conn, role, name, token):
+        return token
+    if any_active(conn):
+        return None
+    raise ValueError(f"a token named {name!r} exists but is revoked; create another with: diplo token create")
+
+
+def _active(conn: Any, digest: str) -> bool:
+    found = conn.execute("SELECT 1 FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone()
+    return found is not None
 
 
 def any_active(conn: Any) -> bool:
