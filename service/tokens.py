@@ -55,12 +55,12 @@ def _insert(conn: Any, role: Role, name: str, token: str) -> bool:
 
 def ensure(conn: Any, token: str, role: Role, name: str) -> None:
     """Make sure this exact token exists (DIPLO_ADMIN_TOKEN on every start), whoever else starts meanwhile."""
-    digest = hash_token(token)
-    if _active(conn, digest):
+    if lookup(conn, token) is not None:
         return
     # Another token under this name gives way; the same one, made a moment ago by a server starting too, stays.
+    digest = hash_token(token)
     conn.execute("DELETE FROM tokens WHERE name = ? AND NOT (token_hash = ? AND revoked_at IS NULL)", (name, digest))
-    if not _insert(conn, role, name, token) and not _active(conn, digest):
+    if not _insert(conn, role, name, token) and lookup(conn, token) is None:
         raise ValueError(f"a token named {name!r} (or with the same secret) already exists")
 
 
@@ -75,11 +75,6 @@ def create_first(conn: Any, role: Role, name: str) -> str | None:
     if any_active(conn):
         return None
     raise ValueError(f"a token named {name!r} exists but is revoked; create another with: diplo token create")
-
-
-def _active(conn: Any, digest: str) -> bool:
-    found = conn.execute("SELECT 1 FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,)).fetchone()
-    return found is not None
 
 
 def any_active(conn: Any) -> bool:

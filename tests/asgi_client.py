@@ -28,18 +28,18 @@ class AsgiClient:
         self._lifespan: asyncio.Future[None] | None = None
 
     def __enter__(self) -> AsgiClient:
-        self._run(self._send_lifespan("startup"))
+        self.run(self._send_lifespan("startup"))
         return self
 
     def __exit__(self, *_: object) -> None:
         try:
-            self._run(self._send_lifespan("shutdown"))
-            self._run(self._http.aclose())
+            self.run(self._send_lifespan("shutdown"))
+            self.run(self._http.aclose())
         finally:
             self._loop.close()
 
     def request(self, method: str, url: str, **options: Any) -> httpx.Response:
-        return self._run(self._http.request(method, url, **options))
+        return self.run(self._http.request(method, url, **options))
 
     def get(self, url: str, **options: Any) -> httpx.Response:
         return self.request("GET", url, **options)
@@ -54,8 +54,6 @@ class AsgiClient:
 
     def run(self, call: Awaitable[T]) -> T:
         return self._loop.run_until_complete(call)
-
-    _run = run
 
     async def _send_lifespan(self, phase: str) -> None:
         """The ASGI lifespan protocol, as a server speaks it: startup before the first request, shutdown last."""
